@@ -1,0 +1,101 @@
+"""Account writes: sign-up, login, tokens, profile changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.models import update_last_login
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework import exceptions
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User, normalize_email
+
+
+class InvalidCredentials(exceptions.AuthenticationFailed):
+    default_detail = "The email or password is not correct."
+    default_code = "invalid_credentials"
+
+
+class InvalidRefreshToken(exceptions.AuthenticationFailed):
+    default_detail = "The refresh token is invalid, expired or already used."
+    default_code = "token_not_valid"
+
+
+def _password_errors(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError({"password": list(exc.messages)}, code="password_invalid") from exc
+
+
+def user_create(*, email: str, password: str, nickname: str, born_year: int | None = None, job: str = "") -> User:
+    """Create a member after Django's password validators accept the password."""
+    user = User(email=normalize_email(email), nickname=nickname.strip(), born_year=born_year, job=job.strip())
+    _password_errors(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise exceptions.ValidationError(
+            {"email": [exceptions.ErrorDetail("A member with this email already exists.", code="email_taken")]}
+        ) from exc
+    return user
+
+
+def user_authenticate(*, email: str, password: str) -> User:
+    """The active member with these credentials, or 401 invalid_credentials."""
+    user = authenticate(username=normalize_email(email), password=password)
+    if user is None:
+        raise InvalidCredentials()
+    update_last_login(None, user)
+    return user
+
+
+def tokens_for_user(user: User) -> dict[str, str]:
+    """A fresh simplejwt access + refresh pair: the API's one kind of token."""
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def refresh_token_revoke(*, refresh: str) -> None:
+    """Blacklist a refresh token so it can never be used again (logout)."""
+    try:
+        RefreshToken(refresh).blacklist()
+    except TokenError as exc:
+        raise InvalidRefreshToken() from exc
+
+
+def user_update(*, user: User, data: dict[str, Any]) -> User:
+    """Change profile fields; a new email must still be unique."""
+    for field in ("nickname", "job"):
+        if field in data:
+            setattr(user, field, data[field].strip())
+    if "born_year" in data:
+        user.born_year = data["born_year"]
+    if "email" in data:
+        user.email = normalize_email(data["email"])
+    if "password" in data:
+        if not user.check_password(data.get("current_password") or ""):
+            raise exceptions.ValidationError(
+                {"current_password": [exceptions.ErrorDetail("The current password is not correct.", code="invalid")]}
+            )
+        _password_errors(data["password"], user)
+        user.set_password(data["password"])
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise exceptions.ValidationError(
+            {"email": [exceptions.ErrorDetail("A member with this email already exists.", code="email_taken")]}
+        ) from exc
+    return user
+
+
+def user_delete(*, user: User) -> None:
+    """Delete a member with their conversations; their tokens stop working."""
+    user.delete()

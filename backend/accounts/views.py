@@ -1,0 +1,98 @@
+"""Account endpoints: one APIView per operation; the work is in services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenRefreshView
+
+from accounts import services
+from accounts.serializers import TokenPairOutputSerializer, UserOutputSerializer, validate_born_year
+
+
+class SignupView(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+        nickname = serializers.CharField(max_length=50)
+        born_year = serializers.IntegerField(required=False, allow_null=True, validators=[validate_born_year])
+        job = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    @extend_schema(request=InputSerializer, responses={201: TokenPairOutputSerializer}, summary="Sign up")
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_create(**data.validated_data)
+        body = {**services.tokens_for_user(user), "user": UserOutputSerializer(user).data}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+    @extend_schema(request=InputSerializer, responses={200: TokenPairOutputSerializer}, summary="Log in")
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_authenticate(**data.validated_data)
+        return Response({**services.tokens_for_user(user), "user": UserOutputSerializer(user).data})
+
+
+class RefreshView(TokenRefreshView):
+    """Exchange a refresh token for a new access token and a rotated refresh token.
+
+    The old refresh token is blacklisted: using it again answers 401.
+    """
+
+
+class LogoutView(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={204: None}, summary="Log out (revoke a refresh token)")
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.refresh_token_revoke(refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    class UpdateSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254, required=False)
+        nickname = serializers.CharField(max_length=50, required=False)
+        born_year = serializers.IntegerField(required=False, allow_null=True, validators=[validate_born_year])
+        job = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        password = serializers.CharField(max_length=128, required=False, trim_whitespace=False, write_only=True)
+        current_password = serializers.CharField(max_length=128, required=False, trim_whitespace=False, write_only=True)
+
+    @extend_schema(responses={200: UserOutputSerializer}, summary="Own profile")
+    def get(self, request: Request) -> Response:
+        return Response(UserOutputSerializer(request.user).data)
+
+    @extend_schema(request=UpdateSerializer, responses={200: UserOutputSerializer}, summary="Update own profile")
+    def patch(self, request: Request) -> Response:
+        data = self.UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, data=data.validated_data)
+        return Response(UserOutputSerializer(user).data)
+
+    @extend_schema(responses={204: None}, summary="Delete own account")
+    def delete(self, request: Request) -> Response:
+        services.user_delete(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,192 @@
+"""Assistants, conversations and the faithful record of every model call.
+
+The record follows the seed's ER diagram: a call's configuration and the
+messages it sent (Completion, CompletionPrompt), the reply with its usage
+(CompletionReply) and its choices (CompletionChoice). Fields the columns
+don't cover are kept in `extra`, so the exact request and response JSON can
+be rebuilt (see chat/records.py).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Assistant(models.Model):
+    """A system prompt with intake questions; free chat is an assistant too."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    name_ko = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True)
+    description_ko = models.TextField(blank=True)
+    system_prompt = models.TextField()
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IntakeQuestion(models.Model):
+    """A question asked before the conversation opens (the seed's Prompt kinds)."""
+
+    class Kind(models.TextChoices):
+        CURRENT_STATE = "current_state", "Current state"
+        GOAL = "goal", "Goal"
+        MISC = "misc", "Other requirements"
+
+    assistant = models.ForeignKey(Assistant, on_delete=models.CASCADE, related_name="questions")
+    key = models.SlugField(max_length=50)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MISC)
+    label = models.CharField(max_length=200)
+    label_ko = models.CharField(max_length=200, blank=True)
+    help_text = models.CharField(max_length=300, blank=True)
+    help_text_ko = models.CharField(max_length=300, blank=True)
+    required = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["assistant", "key"], name="chat_intake_question_key")]
+
+    def __str__(self) -> str:
+        return f"{self.assistant.slug}:{self.key}"
+
+
+class Conversation(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
+    assistant = models.ForeignKey(Assistant, on_delete=models.PROTECT, related_name="conversations")
+    title = models.CharField(max_length=200)
+    # The assistant's system prompt as it was when the conversation began.
+    system_prompt = models.TextField()
+    model = models.CharField(max_length=200)
+    temperature = models.FloatField()
+    max_tokens = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["user", "-updated_at", "-id"], name="chat_conv_user_recent")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class IntakeAnswer(models.Model):
+    """A member's answer to one intake question (the seed's Prompt{prompt, answer})."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="intake_answers")
+    question = models.ForeignKey(IntakeQuestion, on_delete=models.SET_NULL, null=True, blank=True)
+    key = models.SlugField(max_length=50)
+    prompt = models.CharField(max_length=200)
+    answer = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        USER = "user", "Member"
+        ASSISTANT = "assistant", "Assistant"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    content = models.TextField()
+    # Set on an assistant message: the model call that produced it.
+    completion = models.OneToOneField(
+        "Completion", on_delete=models.SET_NULL, null=True, blank=True, related_name="answer"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["conversation", "id"], name="chat_message_conv_order")]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"
+
+
+class Completion(models.Model):
+    """One call to the model: its configuration, outcome and timing."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "In progress"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="completions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="completions")
+    # The member's message this call answered.
+    request_message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="completions"
+    )
+    provider = models.CharField(max_length=100)
+    # The request's configuration (the seed's ChatBotConfig).
+    model = models.CharField(max_length=200, null=True, blank=True)
+    temperature = models.FloatField(null=True, blank=True)
+    max_tokens = models.PositiveIntegerField(null=True, blank=True)
+    stream = models.BooleanField(null=True, blank=True)
+    request_extra = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    error_code = models.CharField(max_length=50, blank=True)
+    error_detail = models.TextField(blank=True)
+    upstream_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["conversation", "id"], name="chat_completion_conv_order")]
+
+    def __str__(self) -> str:
+        return f"completion {self.pk} ({self.status})"
+
+
+class CompletionPrompt(models.Model):
+    """One message of the request, in the order it was sent."""
+
+    completion = models.ForeignKey(Completion, on_delete=models.CASCADE, related_name="prompts")
+    position = models.PositiveIntegerField()
+    role = models.CharField(max_length=20, null=True, blank=True)
+    content = models.TextField(null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["completion", "position"], name="chat_prompt_position")]
+
+
+class CompletionReply(models.Model):
+    """The response's envelope and usage (the seed's ChatBotReply, usage folded in)."""
+
+    completion = models.OneToOneField(Completion, on_delete=models.CASCADE, related_name="reply")
+    response_id = models.CharField(max_length=200, null=True, blank=True)
+    object = models.CharField(max_length=50, null=True, blank=True)
+    created = models.BigIntegerField(null=True, blank=True)
+    model = models.CharField(max_length=200, null=True, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    total_tokens = models.PositiveIntegerField(null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+
+class CompletionChoice(models.Model):
+    reply = models.ForeignKey(CompletionReply, on_delete=models.CASCADE, related_name="choices")
+    position = models.PositiveIntegerField()
+    index = models.IntegerField(null=True, blank=True)
+    role = models.CharField(max_length=20, null=True, blank=True)
+    content = models.TextField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=50, null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["reply", "position"], name="chat_choice_position")]

@@ -1,0 +1,104 @@
+"""Output shapes shared by several chat endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from chat.models import Assistant, Completion, Conversation, IntakeAnswer, IntakeQuestion, Message
+from chat.records import rebuild_request, rebuild_response
+
+
+class IntakeQuestionOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IntakeQuestion
+        fields = ("key", "kind", "label", "label_ko", "help_text", "help_text_ko", "required")
+
+
+class AssistantOutputSerializer(serializers.ModelSerializer):
+    questions = IntakeQuestionOutputSerializer(many=True)
+
+    class Meta:
+        model = Assistant
+        fields = ("id", "slug", "name", "name_ko", "description", "description_ko", "questions")
+
+
+class MessageOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = ("id", "role", "content", "created_at", "completion_id")
+
+
+class IntakeAnswerOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IntakeAnswer
+        fields = ("key", "prompt", "answer")
+
+
+class ConversationSummaryOutputSerializer(serializers.ModelSerializer):
+    assistant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = ("id", "title", "assistant", "model", "temperature", "max_tokens", "created_at", "updated_at")
+
+
+class ConversationDetailOutputSerializer(ConversationSummaryOutputSerializer):
+    intake_answers = IntakeAnswerOutputSerializer(many=True)
+    messages = MessageOutputSerializer(many=True)
+    awaiting_reply = serializers.SerializerMethodField(
+        help_text="True when the last message is the member's and has no answer yet; "
+        "POST .../messages with no content to get one."
+    )
+
+    class Meta(ConversationSummaryOutputSerializer.Meta):
+        fields = (*ConversationSummaryOutputSerializer.Meta.fields, "system_prompt", "intake_answers", "messages", "awaiting_reply")
+
+    def get_awaiting_reply(self, conversation: Conversation) -> bool:
+        messages = list(conversation.messages.all())
+        return bool(messages) and messages[-1].role == Message.Role.USER
+
+
+class CompletionOutputSerializer(serializers.ModelSerializer):
+    """One model call: outcome and timing, with the exact request and response JSON."""
+
+    request = serializers.SerializerMethodField()
+    response = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    answer_message_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Completion
+        fields = (
+            "id",
+            "status",
+            "provider",
+            "latency_ms",
+            "created_at",
+            "finished_at",
+            "request_message_id",
+            "answer_message_id",
+            "error",
+            "request",
+            "response",
+        )
+
+    @extend_schema_field(serializers.DictField())
+    def get_request(self, completion: Completion) -> dict[str, Any]:
+        return rebuild_request(completion)
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_response(self, completion: Completion) -> dict[str, Any] | None:
+        return rebuild_response(completion)
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_error(self, completion: Completion) -> dict[str, Any] | None:
+        if completion.status != Completion.Status.FAILED:
+            return None
+        return {"code": completion.error_code, "detail": completion.error_detail, "upstream_status": completion.upstream_status}
+
+    def get_answer_message_id(self, completion: Completion) -> int | None:
+        answer = getattr(completion, "answer", None)
+        return answer.pk if answer else None

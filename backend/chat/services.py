@@ -1,0 +1,282 @@
+"""Chat writes: conversations, messages and the model call between them.
+
+A send follows the race-safe shape: reserve the quota (committed at once),
+store the member's message, record the request, call the model with no
+transaction open, then store the answer and settle, or record the failure
+and refund.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import exceptions, status
+
+from accounts.models import User
+from chat.models import Assistant, Completion, Conversation, IntakeAnswer, Message
+from chat.records import completion_record_request, completion_record_response, request_columns
+from common.exceptions import ApiError
+from llm.errors import ModelFailed, ProviderError
+from llm.providers import get_provider, validate_completion
+from quota.services import QuotaStatus, Reservation, quota_refund, quota_reserve, quota_settle
+
+logger = logging.getLogger(__name__)
+
+TITLE_LENGTH = 80
+
+
+class NothingToAnswer(ApiError):
+    default_detail = "Send a message: the conversation has no unanswered message."
+    default_code = "nothing_to_answer"
+
+
+class ModelCallFailed(ApiError):
+    """The model gave no usable answer; the member's message is kept and the quota refunded."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "upstream_error"
+
+    @classmethod
+    def from_provider_error(
+        cls, error: ProviderError, *, user_message: Message, completion: Completion, quota: QuotaStatus
+    ) -> ModelCallFailed:
+        failed = cls(
+            error.detail,
+            code=error.code,
+            headers=quota.headers(),
+            extra={"user_message": message_output(user_message), "completion_id": completion.pk},
+        )
+        failed.status_code = error.status_code
+        return failed
+
+
+@dataclass(frozen=True)
+class SendResult:
+    user_message: Message
+    assistant_message: Message
+    completion: Completion
+    quota: QuotaStatus
+
+
+def _field_error(field: str, message: str, code: str) -> exceptions.ValidationError:
+    return exceptions.ValidationError({field: [exceptions.ErrorDetail(message, code=code)]})
+
+
+def conversation_create(
+    *,
+    user: User,
+    assistant: Assistant,
+    intake: dict[str, str] | None = None,
+    title: str = "",
+    model: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+) -> Conversation:
+    """Start a conversation; a guided assistant's intake answers become its opening message.
+
+    The model is not called here: the opening message waits for a reply, which
+    `message_send` with no content gives (so creating never spends quota).
+    """
+    provider = get_provider()
+    model = model or provider.default_model()
+    if model not in provider.models():
+        allowed = ", ".join(provider.models())
+        raise _field_error("model", f"Unknown model {model!r}. Available: {allowed}.", "unknown_model")
+    answers = _intake_answers(assistant=assistant, intake=intake or {})
+    opening = intake_opening_prompt(answers)
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            user=user,
+            assistant=assistant,
+            title=(title.strip() or _default_title(assistant, answers))[:200],
+            system_prompt=assistant.system_prompt,
+            model=model,
+            temperature=settings.HARUCHAT_DEFAULT_TEMPERATURE if temperature is None else temperature,
+            max_tokens=max_tokens or settings.HARUCHAT_DEFAULT_MAX_TOKENS,
+        )
+        IntakeAnswer.objects.bulk_create(
+            IntakeAnswer(conversation=conversation, question=q, key=q.key, prompt=q.label, answer=a) for q, a in answers
+        )
+        if opening:
+            Message.objects.create(conversation=conversation, role=Message.Role.USER, content=opening)
+    return conversation
+
+
+def _intake_answers(*, assistant: Assistant, intake: dict[str, str]) -> list[tuple[Any, str]]:
+    """Pair each of the assistant's questions with its answer; refuse unknown or missing ones."""
+    questions = list(assistant.questions.all())
+    known = {q.key for q in questions}
+    unknown = sorted(set(intake) - known)
+    if unknown:
+        expected = ", ".join(sorted(known)) or "none"
+        raise _field_error("intake", f"Unknown intake question(s): {', '.join(unknown)}. Expected: {expected}.", "unknown_question")
+    missing = [q.key for q in questions if q.required and not intake.get(q.key, "").strip()]
+    if missing:
+        raise _field_error("intake", f"Please answer: {', '.join(missing)}.", "intake_incomplete")
+    return [(q, intake.get(q.key, "").strip()) for q in questions]
+
+
+def intake_opening_prompt(answers: list[tuple[Any, str]]) -> str:
+    """The opening message composed from intake answers, one line per kind (the seed's
+    current state, goal and other requirements), e.g. 'Current state: tense'."""
+    return "\n".join(f"{question.get_kind_display()}: {answer}" for question, answer in answers if answer)
+
+
+def _default_title(assistant: Assistant, answers: list[tuple[Any, str]]) -> str:
+    first = next((answer for _, answer in answers if answer), "")
+    return f"{assistant.name}: {first[:TITLE_LENGTH]}" if first else ""
+
+
+def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:
+    conversation.title = title.strip()[:200]
+    conversation.save(update_fields=["title", "updated_at"])
+    return conversation
+
+
+def conversation_delete(*, conversation: Conversation) -> None:
+    """Delete a conversation with its messages and call records (the quota ledger keeps its count)."""
+    conversation.delete()
+
+
+def completion_request_build(*, conversation: Conversation) -> dict[str, Any]:
+    """The OpenAI request for the conversation so far: system prompt first, then every message."""
+    history = conversation.messages.order_by("id").values_list("role", "content")
+    messages = [{"role": "system", "content": conversation.system_prompt}] if conversation.system_prompt else []
+    messages += [{"role": role, "content": content} for role, content in history]
+    return {
+        "model": conversation.model,
+        "messages": messages,
+        "temperature": float(conversation.temperature),
+        "max_tokens": conversation.max_tokens,
+        "stream": False,
+    }
+
+
+def message_send(*, user: User, conversation: Conversation, content: str | None) -> SendResult:
+    """Store the member's message, ask the model, store its answer.
+
+    With `content=None` the last unanswered member message is answered (the
+    intake opening, or a message whose call failed) without storing a new one.
+    """
+    if content is None and not _last_message_is_unanswered(conversation):
+        raise NothingToAnswer()
+    reservation = quota_reserve(user=user)
+    try:
+        user_message = _message_to_answer(conversation=conversation, content=content)
+        provider = get_provider()
+        request = completion_request_build(conversation=conversation)
+        completion = _completion_start(conversation=conversation, user_message=user_message, provider=provider.name, request=request)
+    except BaseException:
+        quota_refund(reservation=reservation)
+        raise
+
+    started = time.monotonic()
+    try:
+        response = validate_completion(provider.complete(request))
+    except Exception as exc:
+        if not isinstance(exc, ProviderError):  # a bug or an unexpected library error
+            logger.exception("model call %s failed unexpectedly", completion.pk)
+        error = exc if isinstance(exc, ProviderError) else ModelFailed("The model call failed unexpectedly.")
+        _completion_fail(completion, error, started)
+        quota_refund(reservation=reservation)
+        raise ModelCallFailed.from_provider_error(
+            error, user_message=user_message, completion=completion, quota=_refunded(reservation)
+        ) from exc
+
+    assistant_message = _completion_succeed(completion, response, started)
+    usage = response.get("usage") or {}
+    quota_settle(
+        reservation=reservation,
+        prompt_tokens=_int_or_zero(usage.get("prompt_tokens")),
+        completion_tokens=_int_or_zero(usage.get("completion_tokens")),
+    )
+    return SendResult(user_message, assistant_message, completion, reservation.status)
+
+
+def _last_message_is_unanswered(conversation: Conversation) -> bool:
+    last = conversation.messages.order_by("-id").values_list("role", flat=True).first()
+    return last == Message.Role.USER
+
+
+def _message_to_answer(*, conversation: Conversation, content: str | None) -> Message:
+    if content is None:
+        message = conversation.messages.order_by("-id").first()
+        if message is None or message.role != Message.Role.USER:
+            raise NothingToAnswer()
+        return message
+    with transaction.atomic():
+        message = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=content)
+        update_fields = ["updated_at"]
+        if not conversation.title:
+            conversation.title = " ".join(content.split())[:TITLE_LENGTH]
+            update_fields.append("title")
+        conversation.save(update_fields=update_fields)
+    return message
+
+
+def _completion_start(*, conversation: Conversation, user_message: Message, provider: str, request: dict[str, Any]) -> Completion:
+    """Record the request before it is sent, as an in-progress call."""
+    columns, prompts = request_columns(request)
+    with transaction.atomic():
+        completion = Completion.objects.create(
+            conversation=conversation, user=conversation.user, request_message=user_message, provider=provider, **columns
+        )
+        completion_record_request(completion=completion, prompts=prompts)
+    return completion
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _completion_fail(completion: Completion, error: ProviderError, started: float) -> None:
+    completion.status = Completion.Status.FAILED
+    completion.error_code = error.code
+    completion.error_detail = error.detail
+    completion.upstream_status = error.upstream_status
+    completion.latency_ms = _elapsed_ms(started)
+    completion.finished_at = timezone.now()
+    completion.save(update_fields=["status", "error_code", "error_detail", "upstream_status", "latency_ms", "finished_at"])
+
+
+def _completion_succeed(completion: Completion, response: dict[str, Any], started: float) -> Message:
+    """Store the whole response and the answer as the conversation's next message."""
+    latency_ms = _elapsed_ms(started)
+    answer = response["choices"][0]["message"].get("content") or ""
+    with transaction.atomic():
+        completion_record_response(completion=completion, response=response)
+        completion.status = Completion.Status.SUCCEEDED
+        completion.latency_ms = latency_ms
+        completion.finished_at = timezone.now()
+        completion.save(update_fields=["status", "latency_ms", "finished_at"])
+        message = Message.objects.create(
+            conversation=completion.conversation, role=Message.Role.ASSISTANT, content=answer, completion=completion
+        )
+        Conversation.objects.filter(pk=completion.conversation_id).update(updated_at=timezone.now())
+    return message
+
+
+def _refunded(reservation: Reservation) -> QuotaStatus:
+    before = reservation.status
+    return QuotaStatus(limit=before.limit, used=max(before.used - 1, 0), resets_at=before.resets_at)
+
+
+def _int_or_zero(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def message_output(message: Message) -> dict[str, Any]:
+    """A message as the API shows it (also inside error bodies)."""
+    return {
+        "id": message.pk,
+        "role": message.role,
+        "content": message.content,
+        "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
+        "completion_id": message.completion_id,
+    }

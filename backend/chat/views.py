@@ -1,0 +1,170 @@
+"""Chat endpoints: thin views over chat.services and chat.selectors."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat import selectors, services
+from chat.models import Assistant
+from chat.serializers import (
+    AssistantOutputSerializer,
+    CompletionOutputSerializer,
+    ConversationDetailOutputSerializer,
+    ConversationSummaryOutputSerializer,
+    MessageOutputSerializer,
+)
+from llm.providers import get_provider
+
+
+class ConversationPagination(CursorPagination):
+    ordering = ("-updated_at", "-id")
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class AssistantListView(APIView):
+    @extend_schema(responses={200: AssistantOutputSerializer(many=True)}, summary="Assistants and their intake questions")
+    def get(self, request: Request) -> Response:
+        return Response(AssistantOutputSerializer(selectors.assistant_list(), many=True).data)
+
+
+class ModelListView(APIView):
+    class OutputSerializer(serializers.Serializer):
+        default = serializers.CharField()
+        models = serializers.ListField(child=serializers.CharField())
+        provider = serializers.CharField()
+
+    @extend_schema(responses={200: OutputSerializer}, summary="Models a conversation may use")
+    def get(self, request: Request) -> Response:
+        provider = get_provider()
+        return Response({"default": provider.default_model(), "models": provider.models(), "provider": provider.name})
+
+
+class ConversationListView(APIView):
+    class CreateSerializer(serializers.Serializer):
+        assistant = serializers.SlugRelatedField(
+            slug_field="slug", queryset=Assistant.objects.filter(is_active=True), required=False
+        )
+        intake = serializers.DictField(
+            child=serializers.CharField(max_length=4000, allow_blank=True), required=False, default=dict
+        )
+        title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        model = serializers.CharField(max_length=200, required=False)
+        temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False)
+        max_tokens = serializers.IntegerField(min_value=1, required=False)
+
+        def validate_max_tokens(self, value: int) -> int:
+            if value > settings.HARUCHAT_MAX_TOKENS_LIMIT:
+                raise serializers.ValidationError(f"At most {settings.HARUCHAT_MAX_TOKENS_LIMIT}.", code="max_value")
+            return value
+
+    @extend_schema(
+        parameters=[OpenApiParameter("search", str, description="Match titles and message text")],
+        responses={200: ConversationSummaryOutputSerializer(many=True)},
+        summary="Own conversations, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        conversations = selectors.conversation_list(user=request.user, search=request.query_params.get("search"))
+        paginator = ConversationPagination()
+        page = paginator.paginate_queryset(conversations, request, view=self)
+        return paginator.get_paginated_response(ConversationSummaryOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=CreateSerializer, responses={201: ConversationDetailOutputSerializer}, summary="Start a conversation")
+    def post(self, request: Request) -> Response:
+        data = self.CreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields["assistant"] = fields.get("assistant") or selectors.assistant_default()
+        conversation = services.conversation_create(user=request.user, **fields)
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation.pk, with_messages=True)
+        return Response(ConversationDetailOutputSerializer(conversation).data, status=status.HTTP_201_CREATED)
+
+
+class ConversationDetailView(APIView):
+    class RenameSerializer(serializers.Serializer):
+        title = serializers.CharField(max_length=200)
+
+    @extend_schema(responses={200: ConversationDetailOutputSerializer}, summary="One conversation with its messages")
+    def get(self, request: Request, conversation_id: int) -> Response:
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id, with_messages=True)
+        return Response(ConversationDetailOutputSerializer(conversation).data)
+
+    @extend_schema(request=RenameSerializer, responses={200: ConversationDetailOutputSerializer}, summary="Rename")
+    def patch(self, request: Request, conversation_id: int) -> Response:
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+        data = self.RenameSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.conversation_rename(conversation=conversation, title=data.validated_data["title"])
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id, with_messages=True)
+        return Response(ConversationDetailOutputSerializer(conversation).data)
+
+    @extend_schema(responses={204: None}, summary="Delete (the day's used quota is not given back)")
+    def delete(self, request: Request, conversation_id: int) -> Response:
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+        services.conversation_delete(conversation=conversation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageSendView(APIView):
+    class InputSerializer(serializers.Serializer):
+        content = serializers.CharField(
+            required=False,
+            trim_whitespace=False,
+            help_text="The member's message. Leave it out to answer the last unanswered message "
+            "(the intake opening, or a message whose model call failed).",
+        )
+
+        def validate_content(self, value: str) -> str:
+            if not value.strip():
+                raise serializers.ValidationError("The message is empty.", code="blank")
+            limit = settings.HARUCHAT_MAX_MESSAGE_CHARS
+            if len(value) > limit:
+                raise serializers.ValidationError(f"The message is longer than {limit} characters.", code="too_long")
+            return value
+
+    class OutputSerializer(serializers.Serializer):
+        user_message = MessageOutputSerializer()
+        assistant_message = MessageOutputSerializer()
+        completion_id = serializers.IntegerField()
+        usage = serializers.DictField()
+        quota = serializers.DictField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, summary="Send a message and get the answer")
+    def post(self, request: Request, conversation_id: int) -> Response:
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.message_send(user=request.user, conversation=conversation, content=data.validated_data.get("content"))
+        reply = result.completion.reply
+        body = {
+            "user_message": MessageOutputSerializer(result.user_message).data,
+            "assistant_message": MessageOutputSerializer(result.assistant_message).data,
+            "completion_id": result.completion.pk,
+            "usage": {
+                "prompt_tokens": reply.prompt_tokens,
+                "completion_tokens": reply.completion_tokens,
+                "total_tokens": reply.total_tokens,
+            },
+            "quota": {
+                "limit": result.quota.limit,
+                "used": result.quota.used,
+                "remaining": result.quota.remaining,
+                "resets_at": result.quota.resets_at.isoformat(),
+            },
+        }
+        return Response(body, status=status.HTTP_201_CREATED, headers=result.quota.headers())
+
+
+class CompletionListView(APIView):
+    @extend_schema(responses={200: CompletionOutputSerializer(many=True)}, summary="Every model call: exact request and response JSON")
+    def get(self, request: Request, conversation_id: int) -> Response:
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+        completions = selectors.conversation_completions(conversation=conversation)
+        return Response(CompletionOutputSerializer(completions, many=True).data)

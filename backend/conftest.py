@@ -1,0 +1,109 @@
+"""Shared fixtures: members with tokens, the fake upstream, a live uvicorn server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.services import tokens_for_user
+from bench.fake_upstream import FakeUpstream
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_member(email: str = "haru@example.com", nickname: str = "haru", **fields: Any) -> User:
+    return User.objects.create_user(email=email, password=PASSWORD, nickname=nickname, **fields)
+
+
+def client_for(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for_user(user)['access']}")
+    return client
+
+
+@pytest.fixture
+def member(db) -> User:
+    return make_member()
+
+
+@pytest.fixture
+def other_member(db) -> User:
+    return make_member(email="dal@example.com", nickname="dal")
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api(member: User) -> APIClient:
+    """An API client authenticated as `member`."""
+    return client_for(member)
+
+
+@pytest.fixture(scope="session")
+def fake_upstream_server() -> Iterator[FakeUpstream]:
+    server = FakeUpstream().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def upstream(fake_upstream_server: FakeUpstream, settings) -> FakeUpstream:
+    """The fake OpenAI-compatible upstream, reset, with haruchat pointed at it."""
+    fake_upstream_server.reset()
+    settings.HARUCHAT_LLM_PROVIDER = "openai_compat"
+    settings.HARUCHAT_LLM_BASE_URL = fake_upstream_server.base_url
+    settings.HARUCHAT_LLM_API_KEY = "sk-test"
+    settings.HARUCHAT_LLM_MODEL = "fake-model"
+    settings.HARUCHAT_LLM_MODELS = ["fake-model", "fake-model-large"]
+    settings.HARUCHAT_LLM_TIMEOUT = 5.0
+    return fake_upstream_server
+
+
+class LiveUvicorn:
+    """haruchat's ASGI app served by uvicorn in a thread, against the test database."""
+
+    def __init__(self) -> None:
+        from config.asgi import application
+
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        config = uvicorn.Config(application, log_level="warning", lifespan="off", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveUvicorn:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_uvicorn(transactional_db) -> Iterator[LiveUvicorn]:
+    server = LiveUvicorn().start()
+    yield server
+    server.stop()

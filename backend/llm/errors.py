@@ -1,0 +1,37 @@
+"""What can go wrong when calling a model, as errors the API maps to 502/504."""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    """A model call that produced no usable answer."""
+
+    status_code = 502
+    code = "upstream_error"
+    default_detail = "The model provider returned an error."
+
+    def __init__(self, detail: str | None = None, *, upstream_status: int | None = None):
+        self.detail = detail or self.default_detail
+        self.upstream_status = upstream_status
+        super().__init__(self.detail)
+
+
+class UpstreamTimeout(ProviderError):
+    status_code = 504
+    code = "upstream_timeout"
+    default_detail = "The model provider did not answer in time."
+
+
+class UpstreamUnavailable(ProviderError):
+    code = "upstream_unavailable"
+    default_detail = "The model provider could not be reached."
+
+
+class UpstreamMalformed(ProviderError):
+    code = "upstream_malformed"
+    default_detail = "The model provider sent a response that is not a valid chat completion."
+
+
+class ModelFailed(ProviderError):
+    code = "model_error"
+    default_detail = "The embedded model could not answer."

