@@ -29,6 +29,12 @@ def client_for(user: User) -> APIClient:
     return client
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings) -> None:
+    """Hashing passwords slowly is a production feature, not something tests need to wait for."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def member(db) -> User:
     return make_member()

@@ -21,7 +21,7 @@ from rest_framework import exceptions, status
 from accounts.models import User
 from chat.models import Assistant, Completion, Conversation, IntakeAnswer, Message
 from chat.records import completion_record_request, completion_record_response, request_columns
-from common.exceptions import ApiError
+from common.errors import ApiError
 from llm.errors import ModelFailed, ProviderError
 from llm.providers import get_provider, validate_completion
 from quota.services import QuotaStatus, Reservation, quota_refund, quota_reserve, quota_settle

@@ -9,40 +9,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from common.errors import RequestTooLarge
+
 logger = logging.getLogger(__name__)
-
-
-class ApiError(exceptions.APIException):
-    """An error raised by a service, with its own status, code and headers."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The request could not be completed."
-    default_code = "error"
-
-    def __init__(
-        self,
-        detail: str | None = None,
-        *,
-        code: str | None = None,
-        headers: dict[str, str] | None = None,
-        extra: dict[str, Any] | None = None,
-    ):
-        super().__init__(detail=detail, code=code)
-        self.headers = headers or {}
-        # More fields for the JSON body, e.g. the stored message a failed call kept.
-        self.extra = extra or {}
-
-
-class RequestTooLarge(ApiError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "request_too_large"
 
 
 def _first_code(detail: Any) -> str:
@@ -59,8 +35,10 @@ def _first_code(detail: Any) -> str:
 
 def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped so every error carries `detail` and `code`."""
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge(f"The request body is larger than {settings.HARUCHAT_MAX_BODY_BYTES} bytes.")
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
 

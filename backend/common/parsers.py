@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework.parsers import JSONParser
 
-from common.exceptions import RequestTooLarge
+from common.errors import RequestTooLarge
 
 
 class LimitedJSONParser(JSONParser):

@@ -120,6 +120,7 @@ STATIC_ROOT = VAR_DIR / "static"
 # Serve static files (admin, API docs) straight from the apps in a local run,
 # so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- Django REST Framework, JWT, OpenAPI, CORS ------------------------------
 REST_FRAMEWORK = {
@@ -199,5 +200,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("HARUCHAT_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
+    },
 }

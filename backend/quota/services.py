@@ -21,7 +21,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from accounts.models import User
-from common.exceptions import ApiError
+from common.errors import ApiError
 from quota.models import DailyUsage, QuotaOverride
 
 logger = logging.getLogger(__name__)
