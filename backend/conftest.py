@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 import uvicorn
+from bench.fake_upstream import FakeUpstream
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import tokens_for_user
-from bench.fake_upstream import FakeUpstream
 
 PASSWORD = "correct horse battery staple"
 

@@ -156,7 +156,9 @@ class FakeUpstreamApp:
             await self.chat_completions(scope, body, send)
         elif path == "/v1/models" and method == "GET":
             model = self.state.switches["model"]
-            await _send_json(send, 200, {"object": "list", "data": [{"id": model, "object": "model", "owned_by": "fake"}]})
+            await _send_json(
+                send, 200, {"object": "list", "data": [{"id": model, "object": "model", "owned_by": "fake"}]}
+            )
         elif path == "/_control" and method == "POST":
             try:
                 self.state.configure(**json.loads(body or b"{}"))
@@ -168,7 +170,10 @@ class FakeUpstreamApp:
             self.state.reset()
             await _send_json(send, 200, self.state.switches)
         elif path == "/_control/exchanges" and method == "GET":
-            items = [{"request": e.request, "status": e.status, "response_text": e.response_text} for e in self.state.exchanges]
+            items = [
+                {"request": e.request, "status": e.status, "response_text": e.response_text}
+                for e in self.state.exchanges
+            ]
             await _send_json(send, 200, items)
         else:
             await _send_json(send, 404, {"error": {"message": "not found", "type": "invalid_request_error"}})
@@ -190,7 +195,9 @@ class FakeUpstreamApp:
             await _answer(send, exchange, 400, _error_body("The body is not a JSON object.", "invalid_request_error"))
             return
         if status:
-            kind = "rate_limit_exceeded" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
+            kind = (
+                "rate_limit_exceeded" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
+            )
             await _answer(send, exchange, status, _error_body(f"Fake upstream error {status}.", kind))
             return
         reply = switches["reply"] if switches["reply"] is not None else default_reply(request)
@@ -205,7 +212,9 @@ class FakeUpstreamApp:
             return
         await _answer(send, exchange, 200, completion_body(request, reply, switches["model"]))
 
-    async def stream(self, send: Any, exchange: Exchange, request: dict[str, Any], reply: str, switches: dict[str, Any]) -> None:
+    async def stream(
+        self, send: Any, exchange: Exchange, request: dict[str, Any], reply: str, switches: dict[str, Any]
+    ) -> None:
         """Stream the reply as Server-Sent Events in `chunks` pieces."""
         full = completion_body(request, reply, switches["model"])
         pieces = _split(reply, max(int(switches["chunks"]), 1))
@@ -219,7 +228,9 @@ class FakeUpstreamApp:
         exchange.status = 200
         base = {k: full[k] for k in ("id", "object", "created", "model", "system_fingerprint")}
         base["object"] = "chat.completion.chunk"
-        events = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
+        events = [
+            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+        ]
         events += [{**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]} for p in pieces]
         events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         if (request.get("stream_options") or {}).get("include_usage"):

@@ -62,9 +62,23 @@ class CompletionAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "conversation__title")
     list_select_related = ("user",)
     readonly_fields = (
-        "conversation", "user", "request_message", "provider", "model", "temperature", "max_tokens", "stream",
-        "status", "error_code", "error_detail", "upstream_status", "latency_ms", "created_at", "finished_at",
-        "request_json", "response_json",
+        "conversation",
+        "user",
+        "request_message",
+        "provider",
+        "model",
+        "temperature",
+        "max_tokens",
+        "stream",
+        "status",
+        "error_code",
+        "error_detail",
+        "upstream_status",
+        "latency_ms",
+        "created_at",
+        "finished_at",
+        "request_json",
+        "response_json",
     )
     exclude = ("request_extra",)
     inlines = (CompletionPromptInline,)

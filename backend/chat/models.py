@@ -90,6 +90,9 @@ class IntakeAnswer(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.key}: {self.answer[:40]}"
+
 
 class Message(models.Model):
     class Role(models.TextChoices):
@@ -163,6 +166,9 @@ class CompletionPrompt(models.Model):
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["completion", "position"], name="chat_prompt_position")]
 
+    def __str__(self) -> str:
+        return f"{self.position} {self.role}: {(self.content or '')[:40]}"
+
 
 class CompletionReply(models.Model):
     """The response's envelope and usage (the seed's ChatBotReply, usage folded in)."""
@@ -177,6 +183,9 @@ class CompletionReply(models.Model):
     total_tokens = models.PositiveIntegerField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
 
+    def __str__(self) -> str:
+        return f"reply {self.response_id} ({self.total_tokens} tokens)"
+
 
 class CompletionChoice(models.Model):
     reply = models.ForeignKey(CompletionReply, on_delete=models.CASCADE, related_name="choices")
@@ -190,3 +199,6 @@ class CompletionChoice(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["reply", "position"], name="chat_choice_position")]
+
+    def __str__(self) -> str:
+        return f"choice {self.index} ({self.finish_reason}): {(self.content or '')[:40]}"

@@ -54,7 +54,13 @@ class ConversationDetailOutputSerializer(ConversationSummaryOutputSerializer):
     )
 
     class Meta(ConversationSummaryOutputSerializer.Meta):
-        fields = (*ConversationSummaryOutputSerializer.Meta.fields, "system_prompt", "intake_answers", "messages", "awaiting_reply")
+        fields = (
+            *ConversationSummaryOutputSerializer.Meta.fields,
+            "system_prompt",
+            "intake_answers",
+            "messages",
+            "awaiting_reply",
+        )
 
     def get_awaiting_reply(self, conversation: Conversation) -> bool:
         messages = list(conversation.messages.all())
@@ -97,7 +103,11 @@ class CompletionOutputSerializer(serializers.ModelSerializer):
     def get_error(self, completion: Completion) -> dict[str, Any] | None:
         if completion.status != Completion.Status.FAILED:
             return None
-        return {"code": completion.error_code, "detail": completion.error_detail, "upstream_status": completion.upstream_status}
+        return {
+            "code": completion.error_code,
+            "detail": completion.error_detail,
+            "upstream_status": completion.upstream_status,
+        }
 
     def get_answer_message_id(self, completion: Completion) -> int | None:
         answer = getattr(completion, "answer", None)

@@ -115,7 +115,9 @@ def _intake_answers(*, assistant: Assistant, intake: dict[str, str]) -> list[tup
     unknown = sorted(set(intake) - known)
     if unknown:
         expected = ", ".join(sorted(known)) or "none"
-        raise _field_error("intake", f"Unknown intake question(s): {', '.join(unknown)}. Expected: {expected}.", "unknown_question")
+        raise _field_error(
+            "intake", f"Unknown intake question(s): {', '.join(unknown)}. Expected: {expected}.", "unknown_question"
+        )
     missing = [q.key for q in questions if q.required and not intake.get(q.key, "").strip()]
     if missing:
         raise _field_error("intake", f"Please answer: {', '.join(missing)}.", "intake_incomplete")
@@ -171,7 +173,9 @@ def message_send(*, user: User, conversation: Conversation, content: str | None)
         user_message = _message_to_answer(conversation=conversation, content=content)
         provider = get_provider()
         request = completion_request_build(conversation=conversation)
-        completion = _completion_start(conversation=conversation, user_message=user_message, provider=provider.name, request=request)
+        completion = _completion_start(
+            conversation=conversation, user_message=user_message, provider=provider.name, request=request
+        )
     except BaseException:
         quota_refund(reservation=reservation)
         raise
@@ -220,12 +224,18 @@ def _message_to_answer(*, conversation: Conversation, content: str | None) -> Me
     return message
 
 
-def _completion_start(*, conversation: Conversation, user_message: Message, provider: str, request: dict[str, Any]) -> Completion:
+def _completion_start(
+    *, conversation: Conversation, user_message: Message, provider: str, request: dict[str, Any]
+) -> Completion:
     """Record the request before it is sent, as an in-progress call."""
     columns, prompts = request_columns(request)
     with transaction.atomic():
         completion = Completion.objects.create(
-            conversation=conversation, user=conversation.user, request_message=user_message, provider=provider, **columns
+            conversation=conversation,
+            user=conversation.user,
+            request_message=user_message,
+            provider=provider,
+            **columns,
         )
         completion_record_request(completion=completion, prompts=prompts)
     return completion
@@ -242,7 +252,9 @@ def _completion_fail(completion: Completion, error: ProviderError, started: floa
     completion.upstream_status = error.upstream_status
     completion.latency_ms = _elapsed_ms(started)
     completion.finished_at = timezone.now()
-    completion.save(update_fields=["status", "error_code", "error_detail", "upstream_status", "latency_ms", "finished_at"])
+    completion.save(
+        update_fields=["status", "error_code", "error_detail", "upstream_status", "latency_ms", "finished_at"]
+    )
 
 
 def _completion_succeed(completion: Completion, response: dict[str, Any], started: float) -> Message:

@@ -30,7 +30,9 @@ class ConversationPagination(CursorPagination):
 
 
 class AssistantListView(APIView):
-    @extend_schema(responses={200: AssistantOutputSerializer(many=True)}, summary="Assistants and their intake questions")
+    @extend_schema(
+        responses={200: AssistantOutputSerializer(many=True)}, summary="Assistants and their intake questions"
+    )
     def get(self, request: Request) -> Response:
         return Response(AssistantOutputSerializer(selectors.assistant_list(), many=True).data)
 
@@ -76,14 +78,18 @@ class ConversationListView(APIView):
         page = paginator.paginate_queryset(conversations, request, view=self)
         return paginator.get_paginated_response(ConversationSummaryOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=CreateSerializer, responses={201: ConversationDetailOutputSerializer}, summary="Start a conversation")
+    @extend_schema(
+        request=CreateSerializer, responses={201: ConversationDetailOutputSerializer}, summary="Start a conversation"
+    )
     def post(self, request: Request) -> Response:
         data = self.CreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields["assistant"] = fields.get("assistant") or selectors.assistant_default()
         conversation = services.conversation_create(user=request.user, **fields)
-        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation.pk, with_messages=True)
+        conversation = selectors.conversation_get(
+            user=request.user, conversation_id=conversation.pk, with_messages=True
+        )
         return Response(ConversationDetailOutputSerializer(conversation).data, status=status.HTTP_201_CREATED)
 
 
@@ -93,7 +99,9 @@ class ConversationDetailView(APIView):
 
     @extend_schema(responses={200: ConversationDetailOutputSerializer}, summary="One conversation with its messages")
     def get(self, request: Request, conversation_id: int) -> Response:
-        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id, with_messages=True)
+        conversation = selectors.conversation_get(
+            user=request.user, conversation_id=conversation_id, with_messages=True
+        )
         return Response(ConversationDetailOutputSerializer(conversation).data)
 
     @extend_schema(request=RenameSerializer, responses={200: ConversationDetailOutputSerializer}, summary="Rename")
@@ -102,7 +110,9 @@ class ConversationDetailView(APIView):
         data = self.RenameSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.conversation_rename(conversation=conversation, title=data.validated_data["title"])
-        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id, with_messages=True)
+        conversation = selectors.conversation_get(
+            user=request.user, conversation_id=conversation_id, with_messages=True
+        )
         return Response(ConversationDetailOutputSerializer(conversation).data)
 
     @extend_schema(responses={204: None}, summary="Delete (the day's used quota is not given back)")
@@ -136,12 +146,16 @@ class MessageSendView(APIView):
         usage = serializers.DictField()
         quota = serializers.DictField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, summary="Send a message and get the answer")
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer}, summary="Send a message and get the answer"
+    )
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.message_send(user=request.user, conversation=conversation, content=data.validated_data.get("content"))
+        result = services.message_send(
+            user=request.user, conversation=conversation, content=data.validated_data.get("content")
+        )
         reply = result.completion.reply
         body = {
             "user_message": MessageOutputSerializer(result.user_message).data,
@@ -163,7 +177,10 @@ class MessageSendView(APIView):
 
 
 class CompletionListView(APIView):
-    @extend_schema(responses={200: CompletionOutputSerializer(many=True)}, summary="Every model call: exact request and response JSON")
+    @extend_schema(
+        responses={200: CompletionOutputSerializer(many=True)},
+        summary="Every model call: exact request and response JSON",
+    )
     def get(self, request: Request, conversation_id: int) -> Response:
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
         completions = selectors.conversation_completions(conversation=conversation)

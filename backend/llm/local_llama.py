@@ -7,6 +7,7 @@ worker threads (sync views under ASGI), never on the event loop.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import logging
 import os
@@ -43,23 +44,30 @@ def model_path() -> Path:
 
 
 def load_model() -> Any:
-    """The process's one llama.cpp model, loaded on first use."""
+    """The process's one llama.cpp model, loaded on first use (and again if its settings change)."""
     path = str(model_path())
+    n_ctx = settings.HARUCHAT_LOCAL_CONTEXT
+    n_threads = settings.HARUCHAT_LOCAL_THREADS or os.cpu_count() or 1
+    key = f"{path}|{n_ctx}|{n_threads}"
     with _load_lock:
-        if path not in _loaded:
+        if key not in _loaded:
             if not os.path.exists(path):
                 raise ModelFailed(f"The model file {path} does not exist.")
             from llama_cpp import Llama
 
-            logger.info("loading embedded model %s", path)
-            _loaded.clear()
-            _loaded[path] = Llama(
-                model_path=path,
-                n_ctx=settings.HARUCHAT_LOCAL_CONTEXT,
-                n_threads=settings.HARUCHAT_LOCAL_THREADS or os.cpu_count() or 1,
-                verbose=False,
-            )
-        return _loaded[path]
+            logger.info("loading embedded model %s (context %s, %s threads)", path, n_ctx, n_threads)
+            with _call_lock:
+                close_models()
+                _loaded[key] = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+        return _loaded[key]
+
+
+@atexit.register
+def close_models() -> None:
+    """Free loaded models before the interpreter tears down the library they need."""
+    for llama in _loaded.values():
+        llama.close()
+    _loaded.clear()
 
 
 class LocalLlamaProvider(Provider):

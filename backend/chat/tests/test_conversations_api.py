@@ -53,7 +53,9 @@ def test_intake_answers_compose_the_opening_message(api, upstream):
 
 
 def test_a_guided_assistant_needs_its_required_answers(api):
-    response = api.post("/api/conversations", {"assistant": "meditation-guide", "intake": {"goal": "sleep"}}, format="json")
+    response = api.post(
+        "/api/conversations", {"assistant": "meditation-guide", "intake": {"goal": "sleep"}}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "intake_incomplete"
     assert "current_state" in response.json()["detail"]
@@ -93,7 +95,7 @@ def test_model_settings_are_kept_and_default_to_free_chat(api, upstream):
 def test_list_is_newest_activity_first_and_paginated(api, upstream):
     first = start_conversation(api, title="first")
     second = start_conversation(api, title="second")
-    third = start_conversation(api, title="third")
+    start_conversation(api, title="third")
     assert send(api, first["id"], "bump the first").status_code == 201
     page = api.get("/api/conversations?page_size=2").json()
     assert [c["title"] for c in page["results"]] == ["first", "third"]

@@ -28,11 +28,16 @@ def test_send_stores_both_messages_and_returns_the_answer(api, upstream):
     assert response["X-RateLimit-Limit"] == "5" and response["X-RateLimit-Remaining"] == "4"
     assert int(response["X-RateLimit-Reset"]) > 0
     stored = api.get(f"/api/conversations/{conversation['id']}").json()["messages"]
-    assert [(m["role"], m["content"]) for m in stored] == [("user", "What is haru?"), ("assistant", "Echo: What is haru?")]
+    assert [(m["role"], m["content"]) for m in stored] == [
+        ("user", "What is haru?"),
+        ("assistant", "Echo: What is haru?"),
+    ]
 
 
 def test_the_system_prompt_goes_first_then_the_whole_conversation(api, upstream):
-    conversation = start_conversation(api, assistant="meditation-guide", intake=MEDITATION_INTAKE, temperature=0.3, max_tokens=99)
+    conversation = start_conversation(
+        api, assistant="meditation-guide", intake=MEDITATION_INTAKE, temperature=0.3, max_tokens=99
+    )
     assert send(api, conversation["id"], None).status_code == 201  # answers the intake opening
     assert send(api, conversation["id"], "Can it be shorter?").status_code == 201
     sent = upstream.exchanges[-1].request
@@ -74,11 +79,13 @@ def test_bad_messages_are_400_and_never_reach_the_model(api, upstream, body, cod
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{not json", b"", b"[]", b'"text"', b"null", b"123", b'{"content": NaN}', "{\"content\": \"\\ud800\"}".encode()],
+    [b"{not json", b"", b"[]", b'"text"', b"null", b"123", b'{"content": NaN}', b'{"content": "\\ud800"}'],
 )
 def test_malformed_bodies_are_400_json_never_500(api, upstream, raw):
     conversation = start_conversation(api)
-    response = api.generic("POST", f"/api/conversations/{conversation['id']}/messages", raw, content_type="application/json")
+    response = api.generic(
+        "POST", f"/api/conversations/{conversation['id']}/messages", raw, content_type="application/json"
+    )
     assert response.status_code == 400, response.content
     assert set(response.json()) >= {"detail", "code"}
 

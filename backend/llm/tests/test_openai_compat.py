@@ -1,0 +1,67 @@
+"""The OpenAI-compatible provider, over real HTTP to the fake upstream."""
+
+from __future__ import annotations
+
+import pytest
+
+from llm.errors import ProviderError, UpstreamMalformed, UpstreamTimeout
+from llm.providers import get_provider, validate_completion
+
+REQUEST = {
+    "model": "fake-model",
+    "messages": [{"role": "user", "content": "ping"}],
+    "temperature": 0.5,
+    "max_tokens": 8,
+}
+
+
+def test_returns_the_upstream_body_as_sent_and_sends_the_request_as_given(upstream):
+    response = get_provider().complete(dict(REQUEST))
+    [exchange] = upstream.exchanges
+    assert exchange.request == REQUEST
+    assert response == exchange.response
+    assert exchange.headers["authorization"] == "Bearer sk-test"
+
+
+def test_makes_exactly_one_call_even_when_the_upstream_fails(upstream):
+    upstream.configure(status=500)
+    with pytest.raises(ProviderError) as caught:
+        get_provider().complete(dict(REQUEST))
+    assert caught.value.upstream_status == 500
+    assert "Fake upstream error 500" in caught.value.detail
+    assert len(upstream.exchanges) == 1  # no silent SDK retries
+
+
+def test_a_stalled_upstream_times_out(upstream, settings):
+    settings.HARUCHAT_LLM_TIMEOUT = 0.3
+    upstream.configure(latency=2.0)
+    with pytest.raises(UpstreamTimeout):
+        get_provider().complete(dict(REQUEST))
+
+
+def test_a_non_json_body_is_malformed(upstream):
+    upstream.configure(malformed="not_json")
+    with pytest.raises(UpstreamMalformed):
+        get_provider().complete(dict(REQUEST))
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        [],
+        {"choices": []},
+        {"choices": [{"message": "text"}]},
+        {"choices": [{"message": {"content": 5}}]},
+        {"choices": [{"message": {"content": "a"}}], "created": "yesterday"},
+        {"choices": [{"message": {"content": "a"}}], "usage": "lots"},
+    ],
+)
+def test_responses_without_the_shape_of_a_completion_are_refused(response):
+    with pytest.raises(UpstreamMalformed):
+        validate_completion(response)
+
+
+def test_the_provider_lists_its_models(upstream):
+    provider = get_provider()
+    assert provider.default_model() == "fake-model"
+    assert provider.models() == ["fake-model", "fake-model-large"]
