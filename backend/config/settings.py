@@ -90,9 +90,8 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 # SQLite in var/ by default; DATABASE_URL (postgres://...) for PostgreSQL.
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'haruchat.sqlite3'}"),
-}
+DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'haruchat.sqlite3'}"
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for the lock instead of failing at once, and take it at
     # BEGIN so two writers never deadlock upgrading a read lock.
