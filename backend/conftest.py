@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import socket
 import threading
 import time
@@ -79,14 +80,14 @@ def upstream(fake_upstream_server: FakeUpstream, settings) -> FakeUpstream:
 class LiveUvicorn:
     """haruchat's ASGI app served by uvicorn in a thread, against the test database."""
 
-    def __init__(self) -> None:
+    def __init__(self, lifespan: str = "off") -> None:
         from config.asgi import application
 
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind(("127.0.0.1", 0))
         self.port = self.socket.getsockname()[1]
-        config = uvicorn.Config(application, log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(application, log_level="warning", lifespan=lifespan, access_log=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
@@ -110,6 +111,10 @@ class LiveUvicorn:
 
 @pytest.fixture
 def live_uvicorn(transactional_db) -> Iterator[LiveUvicorn]:
+    # Transactional tests empty every table afterwards, data migrations' rows included.
+    from django.apps import apps
+
+    importlib.import_module("chat.migrations.0002_builtin_assistants").create_assistants(apps, None)
     server = LiveUvicorn().start()
     yield server
     server.stop()

@@ -13,6 +13,7 @@ it received and the response body it sent), and has switches for faults:
     chunks       number of chunks a streamed answer is split into
     chunk_delay  seconds between streamed chunks
     break_after  cut a stream's connection after this many chunks
+    stall_after  stop sending (but keep the connection open) after this many chunks
 
 Switches are set in-process (`FakeUpstream.configure`) or over HTTP
 (`POST /_control` with a JSON object; `GET /_control/exchanges`;
@@ -44,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "chunks": 8,
     "chunk_delay": 0.0,
     "break_after": None,
+    "stall_after": None,
     "model": "fake-model",
 }
 
@@ -238,6 +240,8 @@ class FakeUpstreamApp:
         for number, event in enumerate(events):
             if switches["break_after"] is not None and number >= switches["break_after"]:
                 raise ConnectionAbortedError("fake upstream: stream cut on purpose")
+            if switches["stall_after"] is not None and number >= switches["stall_after"]:
+                await asyncio.sleep(3600)
             text = f"data: {json.dumps(event)}\n\n"
             exchange.response_text += text
             await send({"type": "http.response.body", "body": text.encode(), "more_body": True})

@@ -142,6 +142,8 @@ class Completion(models.Model):
     error_detail = models.TextField(blank=True)
     upstream_status = models.PositiveSmallIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    # True when the upstream reported no usage (a stream without it) and haruchat counted the tokens.
+    usage_counted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

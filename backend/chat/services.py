@@ -8,6 +8,7 @@ and refund.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
@@ -23,8 +24,16 @@ from chat.models import Assistant, Completion, Conversation, IntakeAnswer, Messa
 from chat.records import completion_record_request, completion_record_response, request_columns
 from common.errors import ApiError
 from llm.errors import ModelFailed, ProviderError
-from llm.providers import get_provider, validate_completion
-from quota.services import QuotaStatus, Reservation, quota_refund, quota_reserve, quota_settle
+from llm.providers import Provider, get_provider, validate_completion
+from quota.services import (
+    QuotaStatus,
+    Reservation,
+    quota_day,
+    quota_refund,
+    quota_refund_day,
+    quota_reserve,
+    quota_settle,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -146,22 +155,42 @@ def conversation_delete(*, conversation: Conversation) -> None:
     conversation.delete()
 
 
-def completion_request_build(*, conversation: Conversation) -> dict[str, Any]:
-    """The OpenAI request for the conversation so far: system prompt first, then every message."""
+def completion_request_build(*, conversation: Conversation, stream: bool = False) -> dict[str, Any]:
+    """The OpenAI request for the conversation so far: system prompt first, then every message.
+
+    A streamed request asks the upstream to report usage in its last chunk.
+    """
     history = conversation.messages.order_by("id").values_list("role", "content")
     messages = [{"role": "system", "content": conversation.system_prompt}] if conversation.system_prompt else []
     messages += [{"role": role, "content": content} for role, content in history]
-    return {
+    request: dict[str, Any] = {
         "model": conversation.model,
         "messages": messages,
         "temperature": float(conversation.temperature),
         "max_tokens": conversation.max_tokens,
-        "stream": False,
+        "stream": stream,
     }
+    if stream:
+        request["stream_options"] = {"include_usage": True}
+    return request
 
 
-def message_send(*, user: User, conversation: Conversation, content: str | None) -> SendResult:
-    """Store the member's message, ask the model, store its answer.
+@dataclass(frozen=True)
+class PreparedCall:
+    """Everything settled before the model is called: counted, stored, recorded."""
+
+    reservation: Reservation
+    user_message: Message
+    completion: Completion
+    provider: Provider
+    request: dict[str, Any]
+    started: float
+
+
+def message_prepare(
+    *, user: User, conversation: Conversation, content: str | None, stream: bool = False
+) -> PreparedCall:
+    """Count the request, store the member's message and record the request to be sent.
 
     With `content=None` the last unanswered member message is answered (the
     intake opening, or a message whose call failed) without storing a new one.
@@ -172,35 +201,62 @@ def message_send(*, user: User, conversation: Conversation, content: str | None)
     try:
         user_message = _message_to_answer(conversation=conversation, content=content)
         provider = get_provider()
-        request = completion_request_build(conversation=conversation)
+        request = completion_request_build(conversation=conversation, stream=stream)
         completion = _completion_start(
             conversation=conversation, user_message=user_message, provider=provider.name, request=request
         )
     except BaseException:
         quota_refund(reservation=reservation)
         raise
+    return PreparedCall(reservation, user_message, completion, provider, request, time.monotonic())
 
-    started = time.monotonic()
+
+def message_send(*, user: User, conversation: Conversation, content: str | None) -> SendResult:
+    """Store the member's message, ask the model with no transaction open, store its answer."""
+    call = message_prepare(user=user, conversation=conversation, content=content)
     try:
-        response = validate_completion(provider.complete(request))
+        response = validate_completion(call.provider.complete(call.request))
     except Exception as exc:
-        if not isinstance(exc, ProviderError):  # a bug or an unexpected library error
-            logger.exception("model call %s failed unexpectedly", completion.pk)
-        error = exc if isinstance(exc, ProviderError) else ModelFailed("The model call failed unexpectedly.")
-        _completion_fail(completion, error, started)
-        quota_refund(reservation=reservation)
-        raise ModelCallFailed.from_provider_error(
-            error, user_message=user_message, completion=completion, quota=_refunded(reservation)
-        ) from exc
+        raise call_fail(call, exc) from exc
+    return call_succeed(call, response)
 
-    assistant_message = _completion_succeed(completion, response, started)
+
+def call_fail(call: PreparedCall, exc: BaseException, *, produced: bool = False) -> ModelCallFailed:
+    """Record a failed call, refund it unless it produced something, and say what went wrong."""
+    if not isinstance(exc, ProviderError):  # a bug or an unexpected library error
+        logger.error("model call %s failed unexpectedly", call.completion.pk, exc_info=exc)
+    error = exc if isinstance(exc, ProviderError) else ModelFailed("The model call failed unexpectedly.")
+    _completion_fail(call.completion, error, call.started)
+    quota = call.reservation.status
+    if not produced:
+        quota_refund(reservation=call.reservation)
+        quota = _refunded(call.reservation)
+    return ModelCallFailed.from_provider_error(
+        error, user_message=call.user_message, completion=call.completion, quota=quota
+    )
+
+
+def call_succeed(call: PreparedCall, response: dict[str, Any], *, usage_counted: bool = False) -> SendResult:
+    """Store the whole response and the answer, and add its tokens to the day's usage."""
+    assistant_message = _completion_succeed(call.completion, response, call.started, usage_counted=usage_counted)
+    _settle_usage(call, response)
+    return SendResult(call.user_message, assistant_message, call.completion, call.reservation.status)
+
+
+def call_cut(call: PreparedCall, response: dict[str, Any], *, usage_counted: bool) -> Message:
+    """Keep the partial answer of a stream that broke off (then `call_fail(produced=True)`)."""
+    assistant_message = _completion_succeed(call.completion, response, call.started, usage_counted=usage_counted)
+    _settle_usage(call, response)
+    return assistant_message
+
+
+def _settle_usage(call: PreparedCall, response: dict[str, Any]) -> None:
     usage = response.get("usage") or {}
     quota_settle(
-        reservation=reservation,
+        reservation=call.reservation,
         prompt_tokens=_int_or_zero(usage.get("prompt_tokens")),
         completion_tokens=_int_or_zero(usage.get("completion_tokens")),
     )
-    return SendResult(user_message, assistant_message, completion, reservation.status)
 
 
 def _last_message_is_unanswered(conversation: Conversation) -> bool:
@@ -257,7 +313,9 @@ def _completion_fail(completion: Completion, error: ProviderError, started: floa
     )
 
 
-def _completion_succeed(completion: Completion, response: dict[str, Any], started: float) -> Message:
+def _completion_succeed(
+    completion: Completion, response: dict[str, Any], started: float, *, usage_counted: bool = False
+) -> Message:
     """Store the whole response and the answer as the conversation's next message."""
     latency_ms = _elapsed_ms(started)
     answer = response["choices"][0]["message"].get("content") or ""
@@ -265,8 +323,9 @@ def _completion_succeed(completion: Completion, response: dict[str, Any], starte
         completion_record_response(completion=completion, response=response)
         completion.status = Completion.Status.SUCCEEDED
         completion.latency_ms = latency_ms
+        completion.usage_counted = usage_counted
         completion.finished_at = timezone.now()
-        completion.save(update_fields=["status", "latency_ms", "finished_at"])
+        completion.save(update_fields=["status", "latency_ms", "usage_counted", "finished_at"])
         message = Message.objects.create(
             conversation=completion.conversation, role=Message.Role.ASSISTANT, content=answer, completion=completion
         )
@@ -292,3 +351,29 @@ def message_output(message: Message) -> dict[str, Any]:
         "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
         "completion_id": message.completion_id,
     }
+
+
+def completions_close_stale(*, older_than: dt.timedelta | None = None) -> int:
+    """Close calls left "in progress" by a process that died, and refund them.
+
+    A call still pending long after any answer could take (HARUCHAT_STALE_CALL_SECONDS)
+    was abandoned; it produced nothing stored, so its request is given back.
+    """
+    age = older_than if older_than is not None else dt.timedelta(seconds=settings.HARUCHAT_STALE_CALL_SECONDS)
+    cutoff = timezone.now() - age
+    closed = 0
+    for completion_id, user_id, created_at in Completion.objects.filter(
+        status=Completion.Status.PENDING, created_at__lt=cutoff
+    ).values_list("id", "user_id", "created_at"):
+        updated = Completion.objects.filter(pk=completion_id, status=Completion.Status.PENDING).update(
+            status=Completion.Status.FAILED,
+            error_code="abandoned",
+            error_detail="The server stopped before this call finished.",
+            finished_at=timezone.now(),
+        )
+        if updated:  # only the process that closed it refunds it
+            quota_refund_day(user_id=user_id, day=quota_day(created_at))
+            closed += 1
+    if closed:
+        logger.warning("closed %s abandoned model call(s) and refunded them", closed)
+    return closed

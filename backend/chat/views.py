@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
@@ -11,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import selectors, services
-from chat.models import Assistant
+from chat.models import Assistant, Conversation
 from chat.serializers import (
     AssistantOutputSerializer,
     CompletionOutputSerializer,
@@ -19,7 +20,11 @@ from chat.serializers import (
     ConversationSummaryOutputSerializer,
     MessageOutputSerializer,
 )
+from chat.streaming import message_event_stream
 from llm.providers import get_provider
+
+# Keep proxies from buffering the stream, and caches from keeping it.
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 class ConversationPagination(CursorPagination):
@@ -124,6 +129,9 @@ class ConversationDetailView(APIView):
 
 class MessageSendView(APIView):
     class InputSerializer(serializers.Serializer):
+        stream = serializers.BooleanField(
+            default=False, help_text="Answer as text/event-stream: start, delta..., then done or error."
+        )
         content = serializers.CharField(
             required=False,
             trim_whitespace=False,
@@ -153,6 +161,8 @@ class MessageSendView(APIView):
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if data.validated_data["stream"]:
+            return self.stream(request, conversation, data.validated_data.get("content"))
         result = services.message_send(
             user=request.user, conversation=conversation, content=data.validated_data.get("content")
         )
@@ -174,6 +184,14 @@ class MessageSendView(APIView):
             },
         }
         return Response(body, status=status.HTTP_201_CREATED, headers=result.quota.headers())
+
+    def stream(self, request: Request, conversation: Conversation, content: str | None) -> StreamingHttpResponse:
+        """Count, store and record before the first byte, so errors up to here are plain JSON."""
+        call = services.message_prepare(user=request.user, conversation=conversation, content=content, stream=True)
+        response = StreamingHttpResponse(message_event_stream(call), content_type="text/event-stream")
+        for name, value in {**call.reservation.status.headers(), **SSE_HEADERS}.items():
+            response[name] = value
+        return response
 
 
 class CompletionListView(APIView):

@@ -1,9 +1,65 @@
-"""ASGI entry point: `uvicorn config.asgi:application` (what `make run` serves)."""
+"""ASGI entry point: `uvicorn config.asgi:application` (what `make run` serves).
 
+Django answers HTTP; this wrapper also answers uvicorn's lifespan events, so
+that at start-up, and every few minutes after, model calls left "in
+progress" by a process that died are closed and refunded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
+logger = logging.getLogger("haruchat.lifespan")
+SWEEP_INTERVAL_SECONDS = 300
+
+
+async def close_stale_calls() -> None:
+    from asgiref.sync import sync_to_async
+    from django.db import close_old_connections
+
+    from chat.services import completions_close_stale
+
+    def sweep() -> None:
+        try:
+            completions_close_stale()
+        finally:
+            close_old_connections()
+
+    try:
+        await sync_to_async(sweep, thread_sensitive=False)()
+    except Exception:  # a sweep that fails must not stop the server; the next one retries
+        logger.exception("could not close stale model calls")
+
+
+async def sweep_forever() -> None:
+    while True:
+        await close_stale_calls()
+        await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+
+
+async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "lifespan":
+        await django_application(scope, receive, send)
+        return
+    sweeper: asyncio.Task | None = None
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            sweeper = asyncio.create_task(sweep_forever())
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -179,6 +179,9 @@ HARUCHAT_LLM_PROVIDER = env.str("HARUCHAT_LLM_PROVIDER", default="local")
 HARUCHAT_LLM_BASE_URL = env.str("HARUCHAT_LLM_BASE_URL", default="https://api.openai.com/v1")
 HARUCHAT_LLM_API_KEY = env.str("HARUCHAT_LLM_API_KEY", default="")
 HARUCHAT_LLM_TIMEOUT = env.float("HARUCHAT_LLM_TIMEOUT", default=60.0)
+# A call still "in progress" after this long was abandoned by a process that
+# died; it is closed as failed and refunded (at start-up and every few minutes).
+HARUCHAT_STALE_CALL_SECONDS = env.int("HARUCHAT_STALE_CALL_SECONDS", default=900)
 # The default model, and every model a conversation may choose (comma list;
 # empty means only the default).
 HARUCHAT_LLM_MODEL = env.str("HARUCHAT_LLM_MODEL", default="")

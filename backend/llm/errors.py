@@ -35,3 +35,8 @@ class UpstreamMalformed(ProviderError):
 class ModelFailed(ProviderError):
     code = "model_error"
     default_detail = "The embedded model could not answer."
+
+
+class StreamBroken(ProviderError):
+    code = "stream_broken"
+    default_detail = "The model provider's stream broke off before the answer was complete."

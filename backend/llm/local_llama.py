@@ -7,11 +7,13 @@ worker threads (sync views under ASGI), never on the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import importlib.util
 import logging
 import os
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +89,54 @@ class LocalLlamaProvider(Provider):
                 return llama.create_chat_completion(**arguments, model=request["model"], stream=False)
             except ValueError as exc:  # e.g. the conversation outgrew the context window
                 raise ModelFailed(f"The embedded model could not answer: {exc}") from exc
+
+    async def stream(self, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """llama.cpp's token stream, produced in a worker thread and handed to the event loop.
+
+        The loop never waits on the model; when the client goes away the worker
+        stops at the next token and frees the model for the next caller.
+        """
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        stop = threading.Event()
+        arguments = {key: request[key] for key in FORWARDED_FIELDS if key in request}
+
+        def hand_over(kind: str, item: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, (kind, item))
+            except RuntimeError:  # the loop is gone: nobody is listening any more
+                stop.set()
+
+        def generate() -> None:
+            try:
+                llama = load_model()
+                with _call_lock:
+                    for chunk in llama.create_chat_completion(**arguments, model=request["model"], stream=True):
+                        if stop.is_set():
+                            break
+                        hand_over("chunk", chunk)
+            except Exception as exc:
+                hand_over("error", exc)
+            finally:
+                hand_over("end", None)
+
+        threading.Thread(target=generate, name="llama-stream", daemon=True).start()
+        try:
+            while True:
+                kind, item = await queue.get()
+                if kind == "chunk":
+                    yield item
+                elif kind == "error":
+                    if isinstance(item, ModelFailed):
+                        raise item
+                    raise ModelFailed(f"The embedded model could not answer: {item}") from item
+                else:
+                    return
+        finally:
+            stop.set()
+
+    def count_prompt_tokens(self, request: dict[str, Any]) -> int:
+        """Tokens of the messages' text by the model's own tokenizer (the chat template adds a few)."""
+        llama = load_model()
+        text = "\n".join(str(m.get("content") or "") for m in request.get("messages", []) if isinstance(m, dict))
+        return len(llama.tokenize(text.encode(), add_bos=False))

@@ -7,14 +7,20 @@ is the JSON that actually crossed the wire.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
 from django.conf import settings
 
-from llm.errors import ProviderError, UpstreamMalformed, UpstreamTimeout, UpstreamUnavailable
+from llm.errors import ProviderError, StreamBroken, UpstreamMalformed, UpstreamTimeout, UpstreamUnavailable
 from llm.providers import Provider
+
+logger = logging.getLogger(__name__)
 
 
 class OpenAICompatProvider(Provider):
@@ -22,12 +28,23 @@ class OpenAICompatProvider(Provider):
 
     def __init__(self) -> None:
         # No SDK retries: one member request is one upstream call, recorded once.
-        self.client = openai.OpenAI(
-            base_url=settings.HARUCHAT_LLM_BASE_URL,
-            api_key=settings.HARUCHAT_LLM_API_KEY or "not-needed",
-            timeout=settings.HARUCHAT_LLM_TIMEOUT,
-            max_retries=0,
+        self.client_options = {
+            "base_url": settings.HARUCHAT_LLM_BASE_URL,
+            "api_key": settings.HARUCHAT_LLM_API_KEY or "not-needed",
+            "timeout": settings.HARUCHAT_LLM_TIMEOUT,
+            "max_retries": 0,
+        }
+        self.client = openai.OpenAI(**self.client_options)
+        # An async client's connection pool belongs to one event loop.
+        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
+            weakref.WeakKeyDictionary()
         )
+
+    def async_client(self) -> openai.AsyncOpenAI:
+        loop = asyncio.get_running_loop()
+        if loop not in self._async_clients:
+            self._async_clients[loop] = openai.AsyncOpenAI(**self.client_options)
+        return self._async_clients[loop]
 
     def default_model(self) -> str:
         return settings.HARUCHAT_LLM_MODEL or "gpt-4o-mini"
@@ -36,21 +53,48 @@ class OpenAICompatProvider(Provider):
         try:
             raw = self.client.chat.completions.with_raw_response.create(**request)
             body = raw.http_response.text
-        except openai.APITimeoutError as exc:
-            raise UpstreamTimeout() from exc
-        except openai.APIConnectionError as exc:
-            raise UpstreamUnavailable(f"The model provider could not be reached: {exc}") from exc
-        except openai.APIStatusError as exc:
-            raise ProviderError(
-                f"The model provider answered HTTP {exc.status_code}: {_error_message(exc)}",
-                upstream_status=exc.status_code,
-            ) from exc
         except openai.OpenAIError as exc:
-            raise ProviderError(str(exc)) from exc
+            raise _provider_error(exc) from exc
         try:
             return json.loads(body)
         except ValueError as exc:
             raise UpstreamMalformed("The model provider's response is not valid JSON.") from exc
+
+    async def stream(self, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The SDK's stream, chunk by chunk, as the JSON objects the upstream sent."""
+        try:
+            chunks = await self.async_client().chat.completions.create(**request)
+        except openai.OpenAIError as exc:
+            raise _provider_error(exc) from exc
+        try:
+            async for chunk in chunks:
+                yield chunk.to_dict(mode="json")
+        except openai.OpenAIError as exc:
+            raise _provider_error(exc, mid_stream=True) from exc
+        except (asyncio.CancelledError, GeneratorExit):
+            await chunks.close()
+            raise
+        except Exception as exc:  # the transport broke: a cut connection, a half-sent event
+            logger.warning("upstream stream broke: %r", exc)
+            raise StreamBroken() from exc
+
+
+def _provider_error(exc: openai.OpenAIError, *, mid_stream: bool = False) -> ProviderError:
+    """The SDK's exception as the provider error the API reports."""
+    if isinstance(exc, openai.APITimeoutError):
+        return UpstreamTimeout()
+    if isinstance(exc, openai.APIConnectionError):
+        if mid_stream:
+            return StreamBroken()
+        return UpstreamUnavailable(f"The model provider could not be reached: {exc}")
+    if isinstance(exc, openai.APIStatusError):
+        return ProviderError(
+            f"The model provider answered HTTP {exc.status_code}: {_error_message(exc)}",
+            upstream_status=exc.status_code,
+        )
+    if mid_stream:
+        return StreamBroken(f"The model provider's stream broke off: {exc}")
+    return ProviderError(str(exc))
 
 
 def _error_message(exc: openai.APIStatusError) -> str:

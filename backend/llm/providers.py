@@ -9,7 +9,9 @@ abstract class chosen by name or dotted path in settings.
 from __future__ import annotations
 
 import abc
+import asyncio
 import functools
+from collections.abc import AsyncIterator
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +50,34 @@ class Provider(abc.ABC):
 
         Raises a `llm.errors.ProviderError` when no usable answer came back.
         """
+
+    async def stream(self, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Yield `chat.completion.chunk` dicts as the model produces them.
+
+        The default runs `complete` in a thread and yields its answer as one
+        chunk, so a provider without streaming still works with `stream: true`.
+        """
+        response = validate_completion(await asyncio.to_thread(self.complete, {**request, "stream": False}))
+        choice = response["choices"][0]
+        yield {
+            "id": response.get("id"),
+            "object": "chat.completion.chunk",
+            "created": response.get("created"),
+            "model": response.get("model"),
+            "choices": [{"index": 0, "delta": choice["message"], "finish_reason": choice.get("finish_reason")}],
+        }
+        if response.get("usage") is not None:
+            yield {
+                "id": response.get("id"),
+                "object": "chat.completion.chunk",
+                "choices": [],
+                "usage": response["usage"],
+            }
+
+    def count_prompt_tokens(self, request: dict[str, Any]) -> int:
+        """An estimate of the prompt's tokens, for streams whose upstream reports no usage."""
+        text = " ".join(str(m.get("content") or "") for m in request.get("messages", []) if isinstance(m, dict))
+        return max(round(len(text) / 4), 1)
 
 
 def provider_class() -> type[Provider]:

@@ -118,9 +118,12 @@ def quota_reserve(*, user: User, now: dt.datetime | None = None) -> Reservation:
 
 def quota_refund(*, reservation: Reservation) -> None:
     """Give back a reserved request whose model call produced nothing."""
-    DailyUsage.objects.filter(user_id=reservation.user_id, day=reservation.day, requests__gt=0).update(
-        requests=F("requests") - 1
-    )
+    quota_refund_day(user_id=reservation.user_id, day=reservation.day)
+
+
+def quota_refund_day(*, user_id: int, day: dt.date) -> None:
+    """Give back one request counted on `day` (never below zero)."""
+    DailyUsage.objects.filter(user_id=user_id, day=day, requests__gt=0).update(requests=F("requests") - 1)
 
 
 def quota_settle(*, reservation: Reservation, prompt_tokens: int, completion_tokens: int) -> None:

@@ -1,0 +1,239 @@
+"""Streamed answers: run a prepared call chunk by chunk, then store it whole.
+
+The stream runs on the event loop; each database step runs in a worker
+thread and gives its connection back at once, so nothing is held while the
+model is producing. Whatever happens — the upstream fails before the first
+token, the stream breaks or stalls, the client goes away — the member's
+message stays, the call is recorded, and a call that produced nothing is
+refunded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection
+
+from chat.models import Message
+from chat.services import ModelCallFailed, PreparedCall, SendResult, call_cut, call_fail, call_succeed, message_output
+from llm.errors import ProviderError, StreamBroken, UpstreamTimeout
+
+T = TypeVar("T")
+
+
+class ClientDisconnected(ProviderError):
+    code = "client_disconnected"
+    default_detail = "The client went away before the answer was complete."
+
+
+# finish_reason stored for an answer that did not end normally.
+CUT_FINISH_REASONS = {
+    StreamBroken.code: "stream_broken",
+    UpstreamTimeout.code: "timeout",
+    ClientDisconnected.code: "client_disconnected",
+}
+
+
+async def in_db_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ORM work off the event loop and give the connection back when done."""
+
+    def run() -> T:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if not connection.in_atomic_block:
+                connection.close()
+
+    # Thread-sensitive: under ASGI each request has its own thread for this.
+    return await sync_to_async(run, thread_sensitive=True)()
+
+
+@dataclass
+class StreamAssembler:
+    """Builds the whole chat completion from its chunks."""
+
+    envelope: dict[str, Any] = field(default_factory=dict)
+    role: str = "assistant"
+    parts: list[str] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    content_chunks: int = 0
+
+    def feed(self, chunk: dict[str, Any]) -> str:
+        """Take one chunk; return the text it adds."""
+        for key in ("id", "created", "model", "system_fingerprint"):
+            if key not in self.envelope and chunk.get(key) is not None:
+                self.envelope[key] = chunk[key]
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        text = ""
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            if isinstance(delta.get("role"), str):
+                self.role = delta["role"]
+            if isinstance(delta.get("content"), str) and delta["content"]:
+                text += delta["content"]
+                self.content_chunks += 1
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
+        if text:
+            self.parts.append(text)
+        return text
+
+    @property
+    def content(self) -> str:
+        return "".join(self.parts)
+
+    def response(self, *, finish_reason: str | None = None, counted_usage: dict[str, int] | None = None) -> dict:
+        """The assembled `chat.completion`, as if the upstream had answered in one piece."""
+        return {
+            "id": self.envelope.get("id", ""),
+            "object": "chat.completion",
+            "created": self.envelope.get("created", 0),
+            "model": self.envelope.get("model", ""),
+            **(
+                {"system_fingerprint": self.envelope["system_fingerprint"]}
+                if "system_fingerprint" in self.envelope
+                else {}
+            ),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": self.role, "content": self.content},
+                    "finish_reason": finish_reason or self.finish_reason,
+                }
+            ],
+            "usage": self.usage if self.usage is not None else counted_usage,
+        }
+
+
+@dataclass(frozen=True)
+class Delta:
+    text: str
+    chunk: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: SendResult
+    response: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: ModelCallFailed
+    partial_message: Message | None
+
+
+StreamEvent = Delta | Finished | Failed
+
+
+def _counted_usage(call: PreparedCall, assembler: StreamAssembler) -> dict[str, int]:
+    prompt_tokens = call.provider.count_prompt_tokens(call.request)
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": assembler.content_chunks,
+        "total_tokens": prompt_tokens + assembler.content_chunks,
+    }
+
+
+def _finish(call: PreparedCall, assembler: StreamAssembler) -> tuple[SendResult, dict[str, Any]]:
+    counted = None if assembler.usage is not None else _counted_usage(call, assembler)
+    response = assembler.response(counted_usage=counted)
+    return call_succeed(call, response, usage_counted=counted is not None), response
+
+
+def _fail(call: PreparedCall, assembler: StreamAssembler, error: BaseException) -> Failed:
+    """Record a stream that ended badly, keeping whatever text it produced."""
+    if not assembler.content or not isinstance(error, ProviderError):
+        return Failed(call_fail(call, error), None)
+    counted = None if assembler.usage is not None else _counted_usage(call, assembler)
+    response = assembler.response(finish_reason=CUT_FINISH_REASONS.get(error.code, "error"), counted_usage=counted)
+    partial = call_cut(call, response, usage_counted=counted is not None)
+    failure = call_fail(call, error, produced=True)
+    failure.extra.update({"partial_message": message_output(partial)})
+    return Failed(failure, partial)
+
+
+async def stream_call(call: PreparedCall) -> AsyncIterator[StreamEvent]:
+    """Run a prepared call as a stream of text deltas, ending in Finished or Failed."""
+    assembler = StreamAssembler()
+    chunks = call.provider.stream(call.request).__aiter__()
+    timeout = settings.HARUCHAT_LLM_TIMEOUT
+    try:
+        while True:
+            try:
+                chunk = await asyncio.wait_for(chunks.__anext__(), timeout)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise UpstreamTimeout("The model provider stopped sending before the answer was complete.") from None
+            text = assembler.feed(chunk)
+            if text:
+                yield Delta(text, chunk)
+    except (asyncio.CancelledError, GeneratorExit):
+        await asyncio.shield(in_db_thread(_fail, call, assembler, ClientDisconnected()))
+        raise
+    except Exception as exc:
+        yield await in_db_thread(_fail, call, assembler, exc)
+        return
+    finally:
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            await close()
+    result, response = await in_db_thread(_finish, call, assembler)
+    yield Finished(result, response)
+
+
+def sse(event: str, data: dict[str, Any]) -> bytes:
+    """One Server-Sent Event."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def _quota(status: Any) -> dict[str, Any]:
+    return {
+        "limit": status.limit,
+        "used": status.used,
+        "remaining": status.remaining,
+        "resets_at": status.resets_at.isoformat(),
+    }
+
+
+async def message_event_stream(call: PreparedCall) -> AsyncIterator[bytes]:
+    """The web app's stream: `start`, a `delta` per piece of text, then `done` or `error`."""
+    yield sse(
+        "start",
+        {
+            "user_message": message_output(call.user_message),
+            "completion_id": call.completion.pk,
+            "quota": _quota(call.reservation.status),
+        },
+    )
+    async for event in stream_call(call):
+        if isinstance(event, Delta):
+            yield sse("delta", {"content": event.text})
+        elif isinstance(event, Finished):
+            result, usage = event.result, event.response["usage"]
+            yield sse(
+                "done",
+                {
+                    "assistant_message": message_output(result.assistant_message),
+                    "completion_id": result.completion.pk,
+                    "finish_reason": event.response["choices"][0]["finish_reason"],
+                    "usage": usage,
+                    "usage_counted": result.completion.usage_counted,
+                    "quota": _quota(result.quota),
+                },
+            )
+        else:
+            body = {"detail": str(event.error.detail), "code": event.error.get_codes(), **event.error.extra}
+            body["status"] = event.error.status_code
+            yield sse("error", body)

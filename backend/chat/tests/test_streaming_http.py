@@ -1,0 +1,170 @@
+"""Streamed answers over real HTTP to uvicorn: token by token, recorded whole, and
+every way a stream can end badly."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from accounts.services import tokens_for_user
+from chat.models import Completion, Message
+from chat.selectors import assistant_default
+from chat.services import conversation_create
+from chat.tests.sse import SSEStream
+from conftest import make_member
+from quota.models import DailyUsage
+
+
+@pytest.fixture
+def chat(live_uvicorn, upstream):
+    """A member with a token and a fresh conversation on the live server."""
+    member = make_member()
+    conversation = conversation_create(user=member, assistant=assistant_default())
+
+    class Chat:
+        url = f"{live_uvicorn.url}/api/conversations/{conversation.pk}/messages"
+        token = tokens_for_user(member)["access"]
+
+        @staticmethod
+        def stream(content: str = "tell me a story", **body) -> SSEStream:
+            return SSEStream(Chat.url, Chat.token, {"content": content, "stream": True, **body})
+
+        @staticmethod
+        def used() -> int:
+            return DailyUsage.objects.filter(user=member).values_list("requests", flat=True).first() or 0
+
+    Chat.member, Chat.conversation = member, conversation
+    return Chat
+
+
+def wait_until_settled(conversation, timeout: float = 10.0) -> Completion:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        completion = Completion.objects.filter(conversation=conversation).order_by("-id").first()
+        if completion is not None and completion.status != Completion.Status.PENDING:
+            return completion
+        time.sleep(0.05)
+    raise AssertionError("the call was never settled")
+
+
+def test_tokens_arrive_as_they_are_produced_and_the_answer_is_stored_whole(chat, upstream):
+    upstream.configure(chunks=16, chunk_delay=0.05)
+    stream = chat.stream("hello streaming world")
+    assert stream.status == 200
+    assert stream.header("Content-Type").startswith("text/event-stream")
+    assert stream.header("X-RateLimit-Remaining") == "4"  # sent before the first byte
+    events = list(stream.events())
+    names = [e.name for e in events]
+    assert names[0] == "start" and names[-1] == "done"
+    deltas = [e for e in events if e.name == "delta"]
+    assert len(deltas) >= 10
+    # Incremental, not buffered: the first token comes long before the end.
+    assert events[-1].at - deltas[0].at > 0.4
+    text = "".join(e.data["content"] for e in deltas)
+    assert text == "Echo: hello streaming world"
+    done = events[-1].data
+    assert done["assistant_message"]["content"] == text
+    assert done["finish_reason"] == "stop" and done["usage_counted"] is False
+    assert done["quota"]["used"] == 1
+
+    completion = Completion.objects.get(pk=done["completion_id"])
+    assert completion.status == "succeeded"
+    from chat.records import rebuild_request, rebuild_response
+
+    [exchange] = upstream.exchanges
+    assert rebuild_request(completion) == exchange.request
+    assert exchange.request["stream"] is True and exchange.request["stream_options"] == {"include_usage": True}
+    response = rebuild_response(completion)
+    assert response["choices"][0]["message"]["content"] == text
+    assert response["choices"][0]["finish_reason"] == "stop"
+    assert response["usage"]["completion_tokens"] == len(text.split())  # the upstream's own count
+    assert response["system_fingerprint"] == "fp_fake_upstream"
+    assert response["id"].startswith("chatcmpl-")
+
+
+def test_an_upstream_error_before_the_first_token_is_an_error_event_and_refunded(chat, upstream):
+    upstream.configure(status=500)
+    events = list(chat.stream("anyone?").events())
+    assert [e.name for e in events] == ["start", "error"]
+    error = events[-1].data
+    assert error["code"] == "upstream_error" and error["status"] == 502
+    assert error["user_message"]["content"] == "anyone?"
+    assert chat.used() == 0
+    assert wait_until_settled(chat.conversation).status == "failed"
+    assert list(Message.objects.filter(conversation=chat.conversation).values_list("content", flat=True)) == ["anyone?"]
+
+
+def test_a_stream_broken_mid_answer_keeps_the_partial_answer(chat, upstream):
+    upstream.configure(chunks=10, break_after=5, reply="one two three four five six seven eight nine ten")
+    events = list(chat.stream().events())
+    assert events[-1].name == "error"
+    error = events[-1].data
+    assert error["code"] == "stream_broken"
+    partial = "".join(e.data["content"] for e in events if e.name == "delta")
+    assert partial and error["partial_message"]["content"] == partial
+    completion = wait_until_settled(chat.conversation)
+    assert (completion.status, completion.error_code) == ("failed", "stream_broken")
+    assert completion.reply.choices.get().finish_reason == "stream_broken"
+    assert Message.objects.get(completion=completion).content == partial
+    assert chat.used() == 1  # it produced text, so it counts
+
+
+def test_a_stalled_upstream_times_out_and_a_call_that_produced_nothing_is_refunded(chat, upstream, settings):
+    settings.HARUCHAT_LLM_TIMEOUT = 0.5
+    upstream.configure(stall_after=1)  # sends the role chunk, then nothing
+    events = list(chat.stream().events())
+    assert events[-1].name == "error" and events[-1].data["code"] == "upstream_timeout"
+    assert "partial_message" not in events[-1].data
+    assert chat.used() == 0
+    assert wait_until_settled(chat.conversation).error_code == "upstream_timeout"
+
+
+def test_a_stall_after_some_text_stores_it_with_finish_reason_timeout(chat, upstream, settings):
+    settings.HARUCHAT_LLM_TIMEOUT = 0.5
+    upstream.configure(chunks=6, stall_after=3, reply="alpha beta gamma delta epsilon zeta")
+    events = list(chat.stream().events())
+    assert events[-1].data["code"] == "upstream_timeout"
+    completion = wait_until_settled(chat.conversation)
+    assert completion.reply.choices.get().finish_reason == "timeout"
+    assert chat.used() == 1
+
+
+def test_a_client_that_disconnects_leaves_a_settled_record(chat, upstream):
+    upstream.configure(chunks=40, chunk_delay=0.1, reply="word " * 40)
+    stream = chat.stream()
+    events = stream.events()
+    seen = [next(events) for _ in range(3)]  # start and two deltas
+    assert [e.name for e in seen] == ["start", "delta", "delta"]
+    stream.close()
+    completion = wait_until_settled(chat.conversation)
+    assert (completion.status, completion.error_code) == ("failed", "client_disconnected")
+    partial = Message.objects.get(completion=completion).content
+    assert partial and len(partial) < len("word " * 40)
+    assert completion.reply.choices.get().finish_reason == "client_disconnected"
+
+
+def test_over_quota_is_a_plain_429_before_any_stream(chat, upstream, settings):
+    settings.HARUCHAT_DAILY_LIMIT = 0
+    stream = chat.stream()
+    assert stream.status == 429
+    assert stream.header("Retry-After")
+    assert stream.header("Content-Type") == "application/json"
+
+
+@pytest.mark.local_model
+def test_the_embedded_model_streams_too_with_usage_counted(chat, settings):
+    settings.HARUCHAT_LLM_PROVIDER = "local"
+    settings.HARUCHAT_LLM_MODEL = ""
+    Completion.objects.all().delete()
+    chat.conversation.model = "smollm2-135m-instruct"
+    chat.conversation.max_tokens = 16
+    chat.conversation.save()
+    events = list(chat.stream("Name three colors.").events())
+    assert events[-1].name == "done", events[-1].data
+    deltas = [e for e in events if e.name == "delta"]
+    done = events[-1].data
+    assert done["usage_counted"] is True
+    assert 0 < done["usage"]["completion_tokens"] <= 16
+    assert done["usage"]["prompt_tokens"] > 0
+    assert done["assistant_message"]["content"] == "".join(e.data["content"] for e in deltas)
