@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
@@ -11,7 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat import selectors, services
+from chat import export, selectors, services
+from chat.export import EXPORT_FORMATS
 from chat.models import Assistant, Conversation
 from chat.serializers import (
     AssistantOutputSerializer,
@@ -203,3 +207,42 @@ class CompletionListView(APIView):
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
         completions = selectors.conversation_completions(conversation=conversation)
         return Response(CompletionOutputSerializer(completions, many=True).data)
+
+
+class ExportFormatSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=EXPORT_FORMATS, default="json")
+
+
+def _export_response(request: Request, conversation_id: int | None, filename: str) -> HttpResponse:
+    query = ExportFormatSerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    conversations = export.conversations_for_export(user=request.user, conversation_id=conversation_id)
+    if query.validated_data["format"] == "markdown":
+        body = export.export_markdown(user=request.user, conversations=conversations)
+        response = HttpResponse(body, content_type="text/markdown; charset=utf-8")
+        extension = "md"
+    else:
+        data = export.export_json(user=request.user, conversations=conversations)
+        response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json")
+        extension = "json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
+    return response
+
+
+class ConversationExportView(APIView):
+    @extend_schema(
+        parameters=[ExportFormatSerializer], responses={(200, "application/json"): dict, (200, "text/markdown"): str}
+    )
+    def get(self, request: Request, conversation_id: int) -> HttpResponse:
+        """Download one conversation: messages plus the full call records (JSON) or a transcript (Markdown)."""
+        selectors.conversation_get(user=request.user, conversation_id=conversation_id)  # 404 unless own
+        return _export_response(request, conversation_id, f"haruchat-conversation-{conversation_id}")
+
+
+class ConversationExportAllView(APIView):
+    @extend_schema(
+        parameters=[ExportFormatSerializer], responses={(200, "application/json"): dict, (200, "text/markdown"): str}
+    )
+    def get(self, request: Request) -> HttpResponse:
+        """Download all of the member's conversations."""
+        return _export_response(request, None, f"haruchat-export-{timezone.now():%Y%m%d}")

@@ -132,6 +132,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.exceptions.json_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # `?format=` is the export endpoints' own parameter (json or markdown).
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SIMPLE_JWT = {
