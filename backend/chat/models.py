@@ -62,6 +62,16 @@ class Conversation(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
     assistant = models.ForeignKey(Assistant, on_delete=models.PROTECT, related_name="conversations")
     title = models.CharField(max_length=200)
+
+    class Source(models.TextChoices):
+        WEB = "web", "Web app / API"
+        GATEWAY = "gateway", "OpenAI-compatible gateway (/v1)"
+
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEB)
+    # The personal API key of a /v1 call (one conversation per call).
+    api_key = models.ForeignKey(
+        "gateway.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
     # The assistant's system prompt as it was when the conversation began.
     system_prompt = models.TextField()
     model = models.CharField(max_length=200)

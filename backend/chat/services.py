@@ -202,7 +202,7 @@ def message_prepare(
         user_message = _message_to_answer(conversation=conversation, content=content)
         provider = get_provider()
         request = completion_request_build(conversation=conversation, stream=stream)
-        completion = _completion_start(
+        completion = completion_record_start(
             conversation=conversation, user_message=user_message, provider=provider.name, request=request
         )
     except BaseException:
@@ -280,7 +280,7 @@ def _message_to_answer(*, conversation: Conversation, content: str | None) -> Me
     return message
 
 
-def _completion_start(
+def completion_record_start(
     *, conversation: Conversation, user_message: Message, provider: str, request: dict[str, Any]
 ) -> Completion:
     """Record the request before it is sent, as an in-progress call."""

@@ -117,6 +117,8 @@ class StreamAssembler:
 
 @dataclass(frozen=True)
 class Delta:
+    """One upstream chunk and the text it adds (often empty: role, finish, usage chunks)."""
+
     text: str
     chunk: dict[str, Any]
 
@@ -164,7 +166,7 @@ def _fail(call: PreparedCall, assembler: StreamAssembler, error: BaseException) 
 
 
 async def stream_call(call: PreparedCall) -> AsyncIterator[StreamEvent]:
-    """Run a prepared call as a stream of text deltas, ending in Finished or Failed."""
+    """Run a prepared call chunk by chunk, ending in Finished or Failed."""
     assembler = StreamAssembler()
     chunks = call.provider.stream(call.request).__aiter__()
     timeout = settings.HARUCHAT_LLM_TIMEOUT
@@ -176,9 +178,7 @@ async def stream_call(call: PreparedCall) -> AsyncIterator[StreamEvent]:
                 break
             except TimeoutError:
                 raise UpstreamTimeout("The model provider stopped sending before the answer was complete.") from None
-            text = assembler.feed(chunk)
-            if text:
-                yield Delta(text, chunk)
+            yield Delta(assembler.feed(chunk), chunk)
     except (asyncio.CancelledError, GeneratorExit):
         await asyncio.shield(in_db_thread(_fail, call, assembler, ClientDisconnected()))
         raise
@@ -219,7 +219,8 @@ async def message_event_stream(call: PreparedCall) -> AsyncIterator[bytes]:
     )
     async for event in stream_call(call):
         if isinstance(event, Delta):
-            yield sse("delta", {"content": event.text})
+            if event.text:
+                yield sse("delta", {"content": event.text})
         elif isinstance(event, Finished):
             result, usage = event.result, event.response["usage"]
             yield sse(

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "quota",
     "llm",
     "chat",
+    "gateway",
 ]
 
 MIDDLEWARE = [

@@ -3,16 +3,20 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.views import HealthView
+from gateway.views import ApiKeyDetailView, ApiKeyListView
 from quota.views import QuotaView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/auth/api-keys", ApiKeyListView.as_view(), name="api-key-list"),
+    path("api/auth/api-keys/<int:key_id>", ApiKeyDetailView.as_view(), name="api-key-detail"),
     path("api/auth/", include("accounts.urls")),
     path("api/quota", QuotaView.as_view(), name="quota"),
     path("api/health", HealthView.as_view(), name="health"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("chat.urls")),
+    path("v1/", include("gateway.urls")),
 ]
 
 handler400 = "common.exceptions.bad_request"

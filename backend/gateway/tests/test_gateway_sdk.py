@@ -1,0 +1,140 @@
+"""The /v1 gateway driven by the official openai SDK over real HTTP."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+
+from chat.models import Completion, Conversation
+from chat.records import rebuild_request, rebuild_response
+from conftest import make_member
+from gateway.services import api_key_create
+from quota.models import DailyUsage
+
+
+@pytest.fixture
+def sdk(live_uvicorn, upstream):
+    member = make_member()
+    key, secret = api_key_create(user=member, name="test")
+    client = openai.OpenAI(base_url=f"{live_uvicorn.url}/v1", api_key=secret, max_retries=2)
+    client.member, client.key, client.secret = member, key, secret
+    return client
+
+
+def used(member) -> int:
+    return DailyUsage.objects.filter(user=member).values_list("requests", flat=True).first() or 0
+
+
+def test_models_are_listed(sdk):
+    assert [m.id for m in sdk.models.list()] == ["fake-model", "fake-model-large"]
+
+
+def test_a_chat_completion_is_counted_recorded_and_returned_as_the_upstream_sent_it(sdk, upstream):
+    answer = sdk.chat.completions.create(
+        model="fake-model",
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello gateway"}],
+        temperature=0.2,
+    )
+    assert answer.choices[0].message.content == "Echo: hello gateway"
+    [exchange] = upstream.exchanges
+    assert answer.id == exchange.response["id"]
+    assert used(sdk.member) == 1
+    conversation = Conversation.objects.get(user=sdk.member)
+    assert conversation.source == "gateway" and conversation.api_key == sdk.key
+    assert conversation.system_prompt == "Be brief."
+    completion = Completion.objects.get(conversation=conversation)
+    assert rebuild_request(completion) == exchange.request
+    assert rebuild_response(completion) == exchange.response
+    assert exchange.request == {
+        "model": "fake-model",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello gateway"}],
+        "temperature": 0.2,
+    }
+
+
+def test_streaming_through_the_sdk(sdk, upstream):
+    upstream.configure(chunks=6)
+    stream = sdk.chat.completions.create(
+        model="fake-model", messages=[{"role": "user", "content": "stream to me"}], stream=True
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Echo: stream to me"
+    assert all(c.usage is None for c in chunks)  # this client did not ask for usage
+    assert upstream.exchanges[0].request["stream_options"] == {"include_usage": True}  # haruchat did, for its ledger
+    completion = Completion.objects.get(conversation__user=sdk.member)
+    assert completion.status == "succeeded" and completion.usage_counted is False
+    assert DailyUsage.objects.get(user=sdk.member).completion_tokens == len(text.split())
+
+
+def test_streaming_with_usage_when_the_client_asks(sdk, upstream):
+    chunks = list(
+        sdk.chat.completions.create(
+            model="fake-model",
+            messages=[{"role": "user", "content": "count it"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
+
+
+def test_over_quota_raises_the_sdks_rate_limit_error_without_retries(sdk, upstream, settings):
+    settings.HARUCHAT_DAILY_LIMIT = 1
+    sdk.chat.completions.create(model="fake-model", messages=[{"role": "user", "content": "one"}])
+    with pytest.raises(openai.RateLimitError) as caught:
+        sdk.chat.completions.create(model="fake-model", messages=[{"role": "user", "content": "two"}])
+    assert caught.value.code == "quota_exceeded"
+    assert int(caught.value.response.headers["retry-after"]) > 0
+    assert len(upstream.exchanges) == 1
+    assert used(sdk.member) == 1
+
+
+def test_a_wrong_or_revoked_key_raises_authentication_error(sdk, live_uvicorn):
+    wrong = openai.OpenAI(base_url=f"{live_uvicorn.url}/v1", api_key="hc-not-a-real-key", max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as caught:
+        wrong.models.list()
+    assert caught.value.code == "invalid_api_key"
+    from gateway.services import api_key_revoke
+
+    api_key_revoke(key=sdk.key)
+    with pytest.raises(openai.AuthenticationError):
+        sdk.models.list()
+
+
+def test_bad_requests_raise_the_sdks_usual_errors(sdk, upstream):
+    with pytest.raises(openai.NotFoundError):
+        sdk.chat.completions.create(model="gpt-99", messages=[{"role": "user", "content": "hi"}])
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk.chat.completions.create(
+            model="fake-model", messages=[{"role": "user", "content": "hi"}], tools=[{"type": "function"}]
+        )
+    assert "tools" in caught.value.message
+    with pytest.raises(openai.BadRequestError):
+        sdk.chat.completions.create(model="fake-model", messages=[])
+    assert upstream.exchanges == [] and used(sdk.member) == 0
+
+
+def test_an_upstream_failure_is_a_5xx_the_sdk_reports_and_is_refunded(sdk, upstream):
+    upstream.configure(status=500)
+    with pytest.raises(openai.APIStatusError) as caught:
+        sdk.with_options(max_retries=0).chat.completions.create(
+            model="fake-model", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert caught.value.status_code == 502
+    assert used(sdk.member) == 0
+
+
+def test_tokens_do_not_cross_over(sdk, live_uvicorn):
+    from accounts.services import tokens_for_user
+
+    jwt = tokens_for_user(sdk.member)["access"]
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=f"{live_uvicorn.url}/v1", api_key=jwt, max_retries=0).models.list()
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{live_uvicorn.url}/api/quota", headers={"Authorization": f"Bearer {sdk.secret}"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request)
+    assert caught.value.code == 401

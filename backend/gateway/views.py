@@ -1,0 +1,195 @@
+"""The OpenAI-compatible gateway: /v1/models and /v1/chat/completions with a personal API key."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat.services import call_fail, call_succeed
+from chat.streaming import Delta, Failed, Finished, stream_call
+from gateway.authentication import ApiKeyAuthentication
+from gateway.errors import openai_exception_handler
+from gateway.models import ApiKey
+from gateway.services import api_key_create, api_key_revoke, gateway_prepare
+from llm.providers import get_provider, validate_completion
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class GatewayView(APIView):
+    authentication_classes = (ApiKeyAuthentication,)
+    permission_classes = (IsAuthenticated,)
+
+    def get_exception_handler(self):  # type: ignore[no-untyped-def]
+        return openai_exception_handler
+
+
+class ModelListView(GatewayView):
+    @extend_schema(summary="Models (OpenAI-compatible)", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", "created": 0, "owned_by": "haruchat"} for m in get_provider().models()
+                ],
+            }
+        )
+
+
+class ChatMessageSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["system", "developer", "user", "assistant"])
+    content = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    name = serializers.CharField(required=False, max_length=64)
+
+    def validate_content(self, value: str) -> str:
+        if len(value) > settings.HARUCHAT_MAX_MESSAGE_CHARS:
+            raise serializers.ValidationError(
+                f"A message is longer than {settings.HARUCHAT_MAX_MESSAGE_CHARS} characters.", code="too_long"
+            )
+        return value
+
+
+class ChatCompletionSerializer(serializers.Serializer):
+    """The part of OpenAI's Chat Completions request haruchat supports."""
+
+    model = serializers.CharField(max_length=200)
+    messages = ChatMessageSerializer(many=True, allow_empty=False)
+    temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False, allow_null=True)
+    max_tokens = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    stream = serializers.BooleanField(required=False)
+    stream_options = serializers.DictField(required=False, allow_null=True)
+    top_p = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
+    stop = serializers.JSONField(required=False, allow_null=True)
+    seed = serializers.IntegerField(required=False, allow_null=True)
+    presence_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
+    frequency_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
+    user = serializers.CharField(required=False, max_length=200)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict):
+            unsupported = sorted(set(data) - set(self.fields))
+            if unsupported:
+                raise serializers.ValidationError(
+                    {unsupported[0]: [f"haruchat does not support the parameter(s): {', '.join(unsupported)}."]},
+                    code="unsupported_parameter",
+                )
+        return super().to_internal_value(data)
+
+    def validate_max_tokens(self, value: int | None) -> int | None:
+        if value is not None and value > settings.HARUCHAT_MAX_TOKENS_LIMIT:
+            raise serializers.ValidationError(f"At most {settings.HARUCHAT_MAX_TOKENS_LIMIT}.", code="max_value")
+        return value
+
+    def validate_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not any(m["role"] == "user" for m in messages):
+            raise serializers.ValidationError("At least one message must have the role 'user'.", code="no_user_message")
+        return messages
+
+
+class ModelNotFound(exceptions.NotFound):
+    default_code = "model_not_found"
+
+
+class ChatCompletionView(GatewayView):
+    @extend_schema(
+        request=ChatCompletionSerializer, responses={200: dict}, summary="Chat completion (OpenAI-compatible)"
+    )
+    def post(self, request: Request) -> Response | StreamingHttpResponse:
+        data = ChatCompletionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upstream_request = {key: request.data[key] for key in data.validated_data if key != "messages"}
+        upstream_request["messages"] = [dict(m) for m in data.validated_data["messages"]]
+        models = get_provider().models()
+        if upstream_request["model"] not in models:
+            raise ModelNotFound(
+                f"The model {upstream_request['model']!r} does not exist. Available: {', '.join(models)}."
+            )
+        call = gateway_prepare(key=request.auth, request=upstream_request)
+        headers = call.reservation.status.headers()
+        if upstream_request.get("stream"):
+            client_wants_usage = bool((request.data.get("stream_options") or {}).get("include_usage"))
+            response = StreamingHttpResponse(chunk_stream(call, client_wants_usage), content_type="text/event-stream")
+            for name, value in {**headers, **SSE_HEADERS}.items():
+                response[name] = value
+            return response
+        try:
+            answer = validate_completion(call.provider.complete(call.request))
+        except Exception as exc:
+            raise call_fail(call, exc) from exc
+        call_succeed(call, answer)
+        return Response(answer, status=status.HTTP_200_OK, headers=headers)
+
+
+async def chunk_stream(call: Any, client_wants_usage: bool) -> AsyncIterator[bytes]:
+    """Pass the upstream's chunks through as OpenAI's SSE, ending in `data: [DONE]`."""
+    async for event in stream_call(call):
+        if isinstance(event, Delta):
+            if event.chunk.get("usage") and not event.chunk.get("choices") and not client_wants_usage:
+                continue  # haruchat asked for usage for its ledger; this client did not
+            yield f"data: {json.dumps(event.chunk, ensure_ascii=False)}\n\n".encode()
+        elif isinstance(event, Finished):
+            yield b"data: [DONE]\n\n"
+        elif isinstance(event, Failed):
+            error = event.error
+            body = {
+                "error": {
+                    "message": str(error.detail),
+                    "type": "server_error",
+                    "param": None,
+                    "code": error.get_codes(),
+                }
+            }
+            yield f"data: {json.dumps(body)}\n\n".encode()
+
+
+class ApiKeyOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The first characters of the secret, to tell keys apart.")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApiKeyCreatedSerializer(ApiKeyOutputSerializer):
+    secret = serializers.CharField(help_text="Shown this once; only a hash is kept.")
+
+
+class ApiKeyListView(APIView):
+    """Personal API keys for /v1 (managed with the member's JWT like the rest of /api/auth)."""
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+
+    @extend_schema(responses={200: ApiKeyOutputSerializer(many=True)}, summary="Own API keys")
+    def get(self, request: Request) -> Response:
+        keys = ApiKey.objects.filter(user=request.user, revoked_at__isnull=True)
+        return Response(ApiKeyOutputSerializer(keys, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ApiKeyCreatedSerializer}, summary="Create an API key")
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, secret = api_key_create(user=request.user, name=data.validated_data["name"])
+        body = {**ApiKeyOutputSerializer(key).data, "secret": secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(APIView):
+    @extend_schema(responses={204: None}, summary="Revoke an API key")
+    def delete(self, request: Request, key_id: int) -> Response:
+        key = ApiKey.objects.filter(user=request.user, pk=key_id, revoked_at__isnull=True).first()
+        if key is None:
+            raise exceptions.NotFound("No such API key.")
+        api_key_revoke(key=key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
