@@ -42,7 +42,17 @@ class ConversationSummaryOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Conversation
-        fields = ("id", "title", "assistant", "model", "temperature", "max_tokens", "created_at", "updated_at")
+        fields = (
+            "id",
+            "title",
+            "assistant",
+            "source",
+            "model",
+            "temperature",
+            "max_tokens",
+            "created_at",
+            "updated_at",
+        )
 
 
 class ConversationDetailOutputSerializer(ConversationSummaryOutputSerializer):
