@@ -8,19 +8,24 @@ from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, normalize_email
+from common.errors import ApiError
 
 
-class InvalidCredentials(exceptions.AuthenticationFailed):
+# ApiError rather than DRF's AuthenticationFailed: these views take no credentials
+# header, and DRF would turn an AuthenticationFailed there into a 403.
+class InvalidCredentials(ApiError):
+    status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = "The email or password is not correct."
     default_code = "invalid_credentials"
 
 
-class InvalidRefreshToken(exceptions.AuthenticationFailed):
+class InvalidRefreshToken(ApiError):
+    status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = "The refresh token is invalid, expired or already used."
     default_code = "token_not_valid"
 
