@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework import exceptions, status
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, normalize_email
@@ -42,6 +43,12 @@ def user_create(*, email: str, password: str, nickname: str, born_year: int | No
     user = User(email=normalize_email(email), nickname=nickname.strip(), born_year=born_year, job=job.strip())
     _password_errors(password, user)
     user.set_password(password)
+    _save_with_unique_email(user)
+    return user
+
+
+def _save_with_unique_email(user: User) -> None:
+    """Save, turning the unique-email constraint into a 400 `email_taken` (it also settles races)."""
     try:
         with transaction.atomic():
             user.save()
@@ -49,7 +56,6 @@ def user_create(*, email: str, password: str, nickname: str, born_year: int | No
         raise exceptions.ValidationError(
             {"email": [exceptions.ErrorDetail("A member with this email already exists.", code="email_taken")]}
         ) from exc
-    return user
 
 
 def user_authenticate(*, email: str, password: str) -> User:
@@ -75,6 +81,14 @@ def refresh_token_revoke(*, refresh: str) -> None:
         raise InvalidRefreshToken() from exc
 
 
+def refresh_tokens_revoke_all(*, user: User) -> None:
+    """Log a member out everywhere: every refresh token issued to them stops working."""
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
 def user_update(*, user: User, data: dict[str, Any]) -> User:
     """Change profile fields; a new email must still be unique."""
     for field in ("nickname", "job"):
@@ -91,13 +105,9 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
             )
         _password_errors(data["password"], user)
         user.set_password(data["password"])
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:
-        raise exceptions.ValidationError(
-            {"email": [exceptions.ErrorDetail("A member with this email already exists.", code="email_taken")]}
-        ) from exc
+    _save_with_unique_email(user)
+    if "password" in data:
+        refresh_tokens_revoke_all(user=user)
     return user
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import services
+from accounts.models import User
 from accounts.serializers import TokenPairOutputSerializer, UserOutputSerializer, validate_born_year
 
 
@@ -55,6 +59,17 @@ class RefreshView(TokenRefreshView):
 
     The old refresh token is blacklisted: using it again answers 401.
     """
+
+    class InputSerializer(TokenRefreshSerializer):
+        """simplejwt's, but the token of a member deleted since is 401, not 500."""
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+            try:
+                return super().validate(attrs)
+            except User.DoesNotExist as exc:
+                raise services.InvalidRefreshToken() from exc
+
+    serializer_class = InputSerializer
 
 
 class LogoutView(APIView):

@@ -31,7 +31,7 @@ from quota.services import (
     quota_day,
     quota_refund,
     quota_refund_day,
-    quota_reserve,
+    quota_reserved,
     quota_settle,
 )
 
@@ -197,17 +197,13 @@ def message_prepare(
     """
     if content is None and not _last_message_is_unanswered(conversation):
         raise NothingToAnswer()
-    reservation = quota_reserve(user=user)
-    try:
+    with quota_reserved(user=user) as reservation:
         user_message = _message_to_answer(conversation=conversation, content=content)
         provider = get_provider()
         request = completion_request_build(conversation=conversation, stream=stream)
         completion = completion_record_start(
             conversation=conversation, user_message=user_message, provider=provider.name, request=request
         )
-    except BaseException:
-        quota_refund(reservation=reservation)
-        raise
     return PreparedCall(reservation, user_message, completion, provider, request, time.monotonic())
 
 

@@ -16,7 +16,7 @@ from chat.selectors import assistant_default
 from chat.services import TITLE_LENGTH, PreparedCall, completion_record_start
 from gateway.models import ApiKey
 from llm.providers import get_provider
-from quota.services import quota_refund, quota_reserve
+from quota.services import quota_reserved
 
 SECRET_PREFIX = "hc-"
 # Refresh `last_used_at` at most this often, so every call isn't a write.
@@ -65,8 +65,7 @@ def gateway_prepare(*, key: ApiKey, request: dict[str, Any]) -> PreparedCall:
     upstream_request = dict(request)
     if upstream_request.get("stream"):
         upstream_request["stream_options"] = {**(request.get("stream_options") or {}), "include_usage": True}
-    reservation = quota_reserve(user=user)
-    try:
+    with quota_reserved(user=user) as reservation:
         messages = request["messages"]
         system = "\n\n".join(m["content"] for m in messages if m["role"] in ("system", "developer"))
         turns = [m for m in messages if m["role"] in ("user", "assistant")]
@@ -91,7 +90,4 @@ def gateway_prepare(*, key: ApiKey, request: dict[str, Any]) -> PreparedCall:
         completion = completion_record_start(
             conversation=conversation, user_message=user_message, provider=provider.name, request=upstream_request
         )
-    except BaseException:
-        quota_refund(reservation=reservation)
-        raise
     return PreparedCall(reservation, user_message, completion, provider, upstream_request, time.monotonic())

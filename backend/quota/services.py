@@ -12,6 +12,8 @@ import datetime as dt
 import logging
 import math
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -114,6 +116,17 @@ def quota_reserve(*, user: User, now: dt.datetime | None = None) -> Reservation:
             headers={**current.headers(), "Retry-After": str(retry_after)},
         )
     return Reservation(user_id=user.pk, day=day, status=current)
+
+
+@contextmanager
+def quota_reserved(*, user: User) -> Iterator[Reservation]:
+    """Reserve one request for the block; refund it if the block fails before the call is made."""
+    reservation = quota_reserve(user=user)
+    try:
+        yield reservation
+    except BaseException:
+        quota_refund(reservation=reservation)
+        raise
 
 
 def quota_refund(*, reservation: Reservation) -> None:
