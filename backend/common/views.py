@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -40,3 +41,15 @@ class HealthView(APIView):
             "model": provider.default_model(),
         }
         return Response(body, status=200 if ready else 503)
+
+
+def web_app_missing(request: HttpRequest) -> JsonResponse:
+    """Answers / when the web app has not been built (WhiteNoise serves it when it has)."""
+    return JsonResponse(
+        {
+            "detail": "The web app is not built yet: run `make run`, or `npm ci && npm run build` in frontend/. "
+            "The API is at /api/ and its docs at /api/docs.",
+            "code": "web_app_not_built",
+        },
+        status=404,
+    )

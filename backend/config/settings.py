@@ -124,6 +124,11 @@ STATIC_ROOT = VAR_DIR / "static"
 # so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# The built web app (frontend/dist) is served at / in the default run.
+WEB_APP_DIR = Path(env.str("HARUCHAT_WEB_APP_DIR", default=str(REPO_DIR / "frontend" / "dist")))
+WEB_APP_DIR.mkdir(parents=True, exist_ok=True)
+WHITENOISE_ROOT = WEB_APP_DIR
+WHITENOISE_INDEX_FILE = True
 
 # --- Django REST Framework, JWT, OpenAPI, CORS ------------------------------
 REST_FRAMEWORK = {

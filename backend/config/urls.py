@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from common.views import HealthView
+from common.views import HealthView, web_app_missing
 from gateway.views import ApiKeyDetailView, ApiKeyListView
 from quota.views import QuotaView
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("chat.urls")),
     path("v1/", include("gateway.urls")),
+    path("", web_app_missing, name="web-app"),
 ]
 
 handler400 = "common.exceptions.bad_request"

@@ -1,0 +1,65 @@
+import { useEffect, useState } from "react";
+import { HashRouter, Navigate, Outlet, Route, Routes, useLocation, useNavigate } from "react-router";
+import { SESSION_EXPIRED, tokens } from "./api";
+import { Sidebar } from "./components/Sidebar";
+import { I18nProvider, useI18n } from "./i18n";
+import { loginPath } from "./next";
+import { ConversationPage } from "./pages/ConversationPage";
+import { HomePage } from "./pages/HomePage";
+import { LoginPage, SignupPage } from "./pages/AuthPages";
+import { AppStateProvider } from "./state";
+
+/** Chat pages are for members: anyone else goes to the login page, which brings them back here. */
+function RequireMember() {
+  const location = useLocation();
+  const navigate = useNavigate();
+  useEffect(() => {
+    const expired = () => navigate(`${loginPath(location.pathname + location.search)}`, { state: { expired: true } });
+    window.addEventListener(SESSION_EXPIRED, expired);
+    return () => window.removeEventListener(SESSION_EXPIRED, expired);
+  }, [location, navigate]);
+  if (!tokens.present()) {
+    return <Navigate to={loginPath(location.pathname + location.search)} replace />;
+  }
+  return (
+    <AppStateProvider>
+      <Layout />
+    </AppStateProvider>
+  );
+}
+
+function Layout() {
+  const { t } = useI18n();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const location = useLocation();
+  useEffect(() => setMenuOpen(false), [location.pathname]);
+  return (
+    <div className={`layout${menuOpen ? " menu-open" : ""}`}>
+      <button type="button" className="menu-button" aria-expanded={menuOpen} onClick={() => setMenuOpen((o) => !o)}>
+        ☰ <span className="visually-hidden">{t("menu")}</span>
+      </button>
+      <Sidebar />
+      <main className="main">
+        <Outlet />
+      </main>
+    </div>
+  );
+}
+
+export function App() {
+  return (
+    <I18nProvider>
+      <HashRouter>
+        <Routes>
+          <Route path="/login" element={<LoginPage />} />
+          <Route path="/signup" element={<SignupPage />} />
+          <Route element={<RequireMember />}>
+            <Route path="/" element={<HomePage />} />
+            <Route path="/c/:id" element={<ConversationPage />} />
+          </Route>
+          <Route path="*" element={<Navigate to="/" replace />} />
+        </Routes>
+      </HashRouter>
+    </I18nProvider>
+  );
+}

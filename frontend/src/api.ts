@@ -1,0 +1,307 @@
+/**
+ * The haruchat API client: JSON requests with the member's JWT, a silent
+ * refresh when the access token expires, and streamed answers read with
+ * fetch (EventSource can't send a POST body or an Authorization header).
+ */
+import { apiUrl } from "./config";
+import { readEvents } from "./sse";
+
+export interface User {
+  id: number;
+  email: string;
+  nickname: string;
+  born_year: number | null;
+  job: string;
+}
+
+export interface IntakeQuestion {
+  key: string;
+  kind: string;
+  label: string;
+  label_ko: string;
+  help_text: string;
+  help_text_ko: string;
+  required: boolean;
+}
+
+export interface Assistant {
+  id: number;
+  slug: string;
+  name: string;
+  name_ko: string;
+  description: string;
+  description_ko: string;
+  questions: IntakeQuestion[];
+}
+
+export interface Message {
+  id: number;
+  role: "user" | "assistant";
+  content: string;
+  created_at: string;
+  completion_id: number | null;
+}
+
+export interface ConversationSummary {
+  id: number;
+  title: string;
+  assistant: string;
+  source: string;
+  model: string;
+  temperature: number;
+  max_tokens: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Conversation extends ConversationSummary {
+  system_prompt: string;
+  intake_answers: { key: string; prompt: string; answer: string }[];
+  messages: Message[];
+  awaiting_reply: boolean;
+}
+
+export interface Page<T> {
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export interface Quota {
+  limit: number;
+  used: number;
+  remaining: number;
+  resets_at: string;
+  time_zone?: string;
+}
+
+export interface Completion {
+  id: number;
+  status: "pending" | "succeeded" | "failed";
+  provider: string;
+  latency_ms: number | null;
+  created_at: string;
+  finished_at: string | null;
+  request_message_id: number | null;
+  answer_message_id: number | null;
+  error: { code: string; detail: string; upstream_status: number | null } | null;
+  request: Record<string, unknown>;
+  response: Record<string, unknown> | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly body: Record<string, unknown> = {},
+    readonly retryAfter: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+const ACCESS = "haruchat.access";
+const REFRESH = "haruchat.refresh";
+
+export const tokens = {
+  get access(): string | null {
+    return localStorage.getItem(ACCESS);
+  },
+  get refresh(): string | null {
+    return localStorage.getItem(REFRESH);
+  },
+  set(access: string, refresh?: string): void {
+    localStorage.setItem(ACCESS, access);
+    if (refresh) localStorage.setItem(REFRESH, refresh);
+  },
+  clear(): void {
+    localStorage.removeItem(ACCESS);
+    localStorage.removeItem(REFRESH);
+  },
+  present(): boolean {
+    return Boolean(localStorage.getItem(ACCESS) || localStorage.getItem(REFRESH));
+  },
+};
+
+/** Fired when the session can't be renewed; the app sends the member to the login page. */
+export const SESSION_EXPIRED = "haruchat:session-expired";
+
+let refreshing: Promise<boolean> | null = null;
+
+/** Trade the refresh token for a new pair; one refresh at a time for all callers. */
+export function refreshTokens(): Promise<boolean> {
+  if (!refreshing) {
+    refreshing = (async () => {
+      const refresh = tokens.refresh;
+      if (!refresh) return false;
+      try {
+        const response = await fetch(apiUrl("/api/auth/refresh"), {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ refresh }),
+        });
+        if (!response.ok) return false;
+        const body = (await response.json()) as { access: string; refresh?: string };
+        tokens.set(body.access, body.refresh);
+        return true;
+      } catch {
+        return false;
+      }
+    })().finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing;
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  let body: Record<string, unknown> = {};
+  try {
+    body = (await response.json()) as Record<string, unknown>;
+  } catch {
+    // not JSON: keep the status
+  }
+  const retryAfter = Number(response.headers.get("Retry-After")) || null;
+  return new ApiError(
+    response.status,
+    String(body.code ?? "error"),
+    String(body.detail ?? response.statusText),
+    body,
+    retryAfter,
+  );
+}
+
+/** A fetch with the access token, refreshed once on 401. Network failures become ApiError("offline"). */
+export async function authorizedFetch(path: string, init: RequestInit = {}, retry = true): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (tokens.access) headers.set("Authorization", `Bearer ${tokens.access}`);
+  if (init.body && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  let response: Response;
+  try {
+    response = await fetch(apiUrl(path), { ...init, headers });
+  } catch (error) {
+    if ((error as Error).name === "AbortError") throw error;
+    throw new ApiError(0, "offline", "The server could not be reached.");
+  }
+  if (response.status === 401 && retry && tokens.refresh) {
+    if (await refreshTokens()) return authorizedFetch(path, init, false);
+    tokens.clear();
+    window.dispatchEvent(new Event(SESSION_EXPIRED));
+  }
+  return response;
+}
+
+export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const response = await authorizedFetch(path, init);
+  if (!response.ok) throw await errorFrom(response);
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+const post = (body: unknown): RequestInit => ({ method: "POST", body: JSON.stringify(body) });
+const patch = (body: unknown): RequestInit => ({ method: "PATCH", body: JSON.stringify(body) });
+
+interface TokenPair {
+  access: string;
+  refresh: string;
+  user: User;
+}
+
+export async function login(email: string, password: string): Promise<User> {
+  const pair = await api<TokenPair>("/api/auth/login", post({ email, password }));
+  tokens.set(pair.access, pair.refresh);
+  return pair.user;
+}
+
+export async function signup(fields: {
+  email: string;
+  password: string;
+  nickname: string;
+  born_year?: number | null;
+  job?: string;
+}): Promise<User> {
+  const pair = await api<TokenPair>("/api/auth/signup", post(fields));
+  tokens.set(pair.access, pair.refresh);
+  return pair.user;
+}
+
+export async function logout(): Promise<void> {
+  const refresh = tokens.refresh;
+  tokens.clear();
+  if (refresh) {
+    await fetch(apiUrl("/api/auth/logout"), { ...post({ refresh }), headers: { "Content-Type": "application/json" } }).catch(
+      () => undefined,
+    );
+  }
+}
+
+export const me = () => api<User>("/api/auth/me");
+export const assistants = () => api<Assistant[]>("/api/assistants");
+export const quota = () => api<Quota>("/api/quota");
+export const conversation = (id: number) => api<Conversation>(`/api/conversations/${id}`);
+export const completions = (id: number) => api<Completion[]>(`/api/conversations/${id}/completions`);
+export const renameConversation = (id: number, title: string) => api<Conversation>(`/api/conversations/${id}`, patch({ title }));
+export const deleteConversation = (id: number) => api<void>(`/api/conversations/${id}`, { method: "DELETE" });
+
+export function conversations(search = "", cursorUrl?: string | null): Promise<Page<ConversationSummary>> {
+  if (cursorUrl) {
+    const url = new URL(cursorUrl);
+    return api<Page<ConversationSummary>>(url.pathname + url.search);
+  }
+  const query = search ? `?search=${encodeURIComponent(search)}` : "";
+  return api<Page<ConversationSummary>>(`/api/conversations${query}`);
+}
+
+export function createConversation(fields: { assistant: string; intake?: Record<string, string>; title?: string }) {
+  return api<Conversation>("/api/conversations", post(fields));
+}
+
+/** Download an export with the member's token (a plain link would carry none). */
+export async function downloadExport(id: number | null, format: "json" | "markdown"): Promise<void> {
+  const path = id === null ? "/api/conversations/export" : `/api/conversations/${id}/export`;
+  const response = await authorizedFetch(`${path}?format=${format}`);
+  if (!response.ok) throw await errorFrom(response);
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `haruchat.${format === "json" ? "json" : "md"}`;
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+
+export type StreamEvent =
+  | { event: "start"; data: { user_message: Message; completion_id: number; quota: Quota } }
+  | { event: "delta"; data: { content: string } }
+  | {
+      event: "done";
+      data: {
+        assistant_message: Message;
+        completion_id: number;
+        finish_reason: string;
+        usage: Record<string, number>;
+        quota: Quota;
+      };
+    }
+  | {
+      event: "error";
+      data: { detail: string; code: string; status: number; user_message?: Message; partial_message?: Message };
+    };
+
+/**
+ * Send a message (or, with `content === null`, ask for the answer to the last
+ * unanswered one) and yield the answer's events as they stream in.
+ */
+export async function* sendMessage(
+  conversationId: number,
+  content: string | null,
+  signal?: AbortSignal,
+): AsyncGenerator<StreamEvent> {
+  const body = content === null ? { stream: true } : { content, stream: true };
+  const response = await authorizedFetch(`/api/conversations/${conversationId}/messages`, { ...post(body), signal });
+  if (!response.ok || !response.body) throw await errorFrom(response);
+  for await (const event of readEvents(response.body)) {
+    yield event as StreamEvent;
+  }
+}

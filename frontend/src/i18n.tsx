@@ -1,0 +1,174 @@
+/** Korean and English, chosen from the browser and switchable (kept in localStorage). */
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
+
+export type Lang = "ko" | "en";
+
+const en = {
+  appName: "haruchat",
+  tagline: "Your daily allowance of good answers.",
+  email: "Email",
+  password: "Password",
+  nickname: "Nickname",
+  bornYear: "Birth year (optional)",
+  job: "Job (optional)",
+  logIn: "Log in",
+  signUp: "Sign up",
+  logOut: "Log out",
+  noAccount: "New here?",
+  haveAccount: "Already a member?",
+  createAccount: "Create an account",
+  newChat: "New chat",
+  search: "Search conversations",
+  noConversations: "No conversations yet.",
+  rename: "Rename",
+  delete: "Delete",
+  export: "Export",
+  exportJson: "Export JSON",
+  exportMarkdown: "Export Markdown",
+  exportAll: "Export all",
+  confirmDelete: "Delete “{title}”? This cannot be undone.",
+  renamePrompt: "New title",
+  untitled: "New conversation",
+  quotaLine: "{remaining} of {limit} left today, resets at {time}",
+  chooseAssistant: "Who would you like to talk to?",
+  start: "Start",
+  intakeIntro: "A few questions first, so the conversation starts from where you are.",
+  required: "required",
+  messagePlaceholder: "Message (Enter to send, Shift+Enter for a new line)",
+  send: "Send",
+  stop: "Stop",
+  thinking: "Thinking…",
+  details: "Details",
+  callDetails: "Model call",
+  close: "Close",
+  model: "Model",
+  temperature: "Temperature",
+  tokens: "Tokens",
+  latency: "Latency",
+  status: "Status",
+  request: "Request JSON",
+  response: "Response JSON",
+  retry: "Get the answer",
+  errQuota: "You have used today's allowance. It resets at {time}.",
+  errModel: "The model is unavailable right now. Your message is saved; try again in a moment.",
+  errOffline: "You are offline or the server can't be reached. Your message is still here.",
+  errGeneric: "Something went wrong: {detail}",
+  errSession: "Your session has ended. Please log in again; what you typed is kept.",
+  stopped: "Stopped.",
+  language: "한국어",
+  loading: "Loading…",
+  menu: "Menu",
+};
+
+export type MessageKey = keyof typeof en;
+
+const ko: Record<MessageKey, string> = {
+  appName: "하루챗",
+  tagline: "하루치 좋은 대답.",
+  email: "이메일",
+  password: "비밀번호",
+  nickname: "닉네임",
+  bornYear: "출생 연도 (선택)",
+  job: "직업 (선택)",
+  logIn: "로그인",
+  signUp: "회원가입",
+  logOut: "로그아웃",
+  noAccount: "처음이신가요?",
+  haveAccount: "이미 회원이신가요?",
+  createAccount: "계정 만들기",
+  newChat: "새 대화",
+  search: "대화 검색",
+  noConversations: "아직 대화가 없습니다.",
+  rename: "이름 바꾸기",
+  delete: "삭제",
+  export: "내보내기",
+  exportJson: "JSON으로 내보내기",
+  exportMarkdown: "Markdown으로 내보내기",
+  exportAll: "전체 내보내기",
+  confirmDelete: "“{title}” 대화를 삭제할까요? 되돌릴 수 없습니다.",
+  renamePrompt: "새 제목",
+  untitled: "새 대화",
+  quotaLine: "오늘 {limit}회 중 {remaining}회 남음, {time}에 초기화",
+  chooseAssistant: "누구와 이야기할까요?",
+  start: "시작",
+  intakeIntro: "지금 상태에서 대화를 시작할 수 있도록 몇 가지 먼저 여쭤볼게요.",
+  required: "필수",
+  messagePlaceholder: "메시지 (Enter 보내기, Shift+Enter 줄바꿈)",
+  send: "보내기",
+  stop: "멈추기",
+  thinking: "생각 중…",
+  details: "자세히",
+  callDetails: "모델 호출",
+  close: "닫기",
+  model: "모델",
+  temperature: "온도",
+  tokens: "토큰",
+  latency: "지연 시간",
+  status: "상태",
+  request: "요청 JSON",
+  response: "응답 JSON",
+  retry: "답변 받기",
+  errQuota: "오늘 사용량을 모두 썼습니다. {time}에 초기화됩니다.",
+  errModel: "지금은 모델을 사용할 수 없습니다. 메시지는 저장되었으니 잠시 후 다시 시도하세요.",
+  errOffline: "오프라인이거나 서버에 연결할 수 없습니다. 입력한 메시지는 그대로 있습니다.",
+  errGeneric: "문제가 생겼습니다: {detail}",
+  errSession: "세션이 끝났습니다. 다시 로그인해 주세요. 입력한 내용은 남아 있습니다.",
+  stopped: "멈췄습니다.",
+  language: "English",
+  loading: "불러오는 중…",
+  menu: "메뉴",
+};
+
+const dictionaries: Record<Lang, Record<MessageKey, string>> = { en, ko };
+const STORAGE_KEY = "haruchat.lang";
+
+export function detectLang(stored: string | null, browser: readonly string[]): Lang {
+  if (stored === "ko" || stored === "en") return stored;
+  return browser.some((tag) => tag.toLowerCase().startsWith("ko")) ? "ko" : "en";
+}
+
+export function translate(lang: Lang, key: MessageKey, values: Record<string, string | number> = {}): string {
+  return dictionaries[lang][key].replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? `{${name}}`));
+}
+
+interface I18n {
+  lang: Lang;
+  t: (key: MessageKey, values?: Record<string, string | number>) => string;
+  toggle: () => void;
+}
+
+const I18nContext = createContext<I18n | null>(null);
+
+export function I18nProvider({ children }: { children: ReactNode }) {
+  const [lang, setLang] = useState<Lang>(() =>
+    detectLang(localStorage.getItem(STORAGE_KEY), navigator.languages ?? [navigator.language]),
+  );
+  const toggle = useCallback(() => {
+    setLang((previous) => {
+      const next = previous === "ko" ? "en" : "ko";
+      localStorage.setItem(STORAGE_KEY, next);
+      return next;
+    });
+  }, []);
+  const value = useMemo<I18n>(() => {
+    document.documentElement.lang = lang;
+    return { lang, t: (key, values) => translate(lang, key, values), toggle };
+  }, [lang, toggle]);
+  return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
+}
+
+export function useI18n(): I18n {
+  const context = useContext(I18nContext);
+  if (!context) throw new Error("useI18n outside I18nProvider");
+  return context;
+}
+
+/** A time of day ("00:00") in the quota's own time zone, so "resets at" means the same for everyone. */
+export function formatResetTime(resetsAt: string, timeZone?: string): string {
+  const date = new Date(resetsAt);
+  try {
+    return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone }).format(date);
+  } catch {
+    return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit" }).format(date);
+  }
+}
