@@ -9,7 +9,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python backend/manage.py
 
-.PHONY: run test lint erd migrate superuser clean
+.PHONY: run test lint erd migrate superuser clean web web-test e2e screenshots
+
+WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
+	frontend/vite.config.ts frontend/tsconfig.json
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,16 +32,40 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.runtime-i
 migrate: $(VENV)/.runtime-installed
 	$(MANAGE) migrate --noinput
 
-run: migrate
+# The web app (frontend/): its own npm project, built to frontend/dist, served by Django at /.
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(WEB_SOURCES)
+	cd frontend && npm run build
+
+web: frontend/dist/index.html
+
+web-test: frontend/node_modules/.installed
+	cd frontend && npx vitest run
+
+e2e: web $(VENV)/.runtime-installed
+	bash scripts/ensure-chromium.sh
+	cd frontend && npx vitest run --config vitest.e2e.config.ts
+
+# Re-take the README's screenshots (docs/screenshots/) while running the browser tests.
+screenshots: web $(VENV)/.runtime-installed
+	bash scripts/ensure-chromium.sh
+	cd frontend && HARUCHAT_SCREENSHOTS=1 npx vitest run --config vitest.e2e.config.ts
+
+run: migrate web
 	@echo "haruchat at http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
 	$(BIN)/uvicorn config.asgi:application --app-dir backend --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed frontend/dist/index.html
 	bash scripts/test.sh
+	$(MAKE) --no-print-directory web-test e2e
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check backend bench
 	$(BIN)/ruff format --check backend bench
+	cd frontend && npx tsc --noEmit
 
 erd: $(VENV)/.runtime-installed
 	$(MANAGE) erd
@@ -47,4 +74,4 @@ superuser: migrate
 	$(MANAGE) createsuperuser
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var frontend/node_modules frontend/dist

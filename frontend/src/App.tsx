@@ -35,8 +35,14 @@ function Layout() {
   useEffect(() => setMenuOpen(false), [location.pathname]);
   return (
     <div className={`layout${menuOpen ? " menu-open" : ""}`}>
-      <button type="button" className="menu-button" aria-expanded={menuOpen} onClick={() => setMenuOpen((o) => !o)}>
-        ☰ <span className="visually-hidden">{t("menu")}</span>
+      <button
+        type="button"
+        className="menu-button"
+        aria-label={t("menu")}
+        aria-expanded={menuOpen}
+        onClick={() => setMenuOpen((o) => !o)}
+      >
+        ☰
       </button>
       <Sidebar />
       <main className="main">

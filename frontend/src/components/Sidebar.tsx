@@ -46,6 +46,11 @@ export function Sidebar() {
     if (String(conversation.id) === active) navigate("/");
   }
 
+  function closeMenu(event: React.MouseEvent<HTMLElement>) {
+    const menu = event.currentTarget.closest("details");
+    if (menu) menu.open = false;
+  }
+
   async function logout() {
     await api.logout();
     navigate("/login");
@@ -82,7 +87,7 @@ export function Sidebar() {
               </Link>
               <details className="item-menu">
                 <summary aria-label={`${t("menu")}: ${conversation.title || t("untitled")}`}>⋯</summary>
-                <div className="item-menu-body">
+                <div className="item-menu-body" onClick={closeMenu}>
                   <button type="button" onClick={() => rename(conversation)}>
                     {t("rename")}
                   </button>

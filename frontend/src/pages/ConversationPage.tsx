@@ -41,7 +41,7 @@ export function ConversationPage() {
 
   useEffect(() => {
     bottom.current?.scrollIntoView?.({ block: "end" });
-  }, [messages, streaming]);
+  }, [messages, streaming, error, notice]);
 
   const ask = useCallback(
     async (content: string | null) => {
@@ -144,35 +144,37 @@ export function ConversationPage() {
         )}
       </ol>
       <div ref={bottom} />
-      <ChatErrorNotice error={error} />
-      {notice && <p className="notice">{notice}</p>}
-      {unanswered && (
-        <button type="button" onClick={() => ask(null)}>
-          {t("retry")}
-        </button>
-      )}
-      <form className="composer" onSubmit={submit}>
-        <label htmlFor="composer" className="visually-hidden">
-          {t("messagePlaceholder")}
-        </label>
-        <textarea
-          id="composer"
-          rows={3}
-          placeholder={t("messagePlaceholder")}
-          value={draft}
-          onChange={(e) => onDraftChange(e.target.value)}
-          onKeyDown={onKeyDown}
-        />
-        {streaming !== null ? (
-          <button type="button" className="danger" onClick={() => abort.current?.abort()}>
-            {t("stop")}
-          </button>
-        ) : (
-          <button type="submit" className="primary" disabled={!draft.trim()}>
-            {t("send")}
+      <footer className="composer-area">
+        <ChatErrorNotice error={error} />
+        {notice && <p className="notice">{notice}</p>}
+        {unanswered && (
+          <button type="button" onClick={() => ask(null)}>
+            {t("retry")}
           </button>
         )}
-      </form>
+        <form className="composer" onSubmit={submit}>
+          <label htmlFor="composer" className="visually-hidden">
+            {t("messagePlaceholder")}
+          </label>
+          <textarea
+            id="composer"
+            rows={3}
+            placeholder={t("messagePlaceholder")}
+            value={draft}
+            onChange={(e) => onDraftChange(e.target.value)}
+            onKeyDown={onKeyDown}
+          />
+          {streaming !== null ? (
+            <button type="button" className="danger" onClick={() => abort.current?.abort()}>
+              {t("stop")}
+            </button>
+          ) : (
+            <button type="submit" className="primary" disabled={!draft.trim()}>
+              {t("send")}
+            </button>
+          )}
+        </form>
+      </footer>
       {details !== null && <CallDetails conversationId={id} completionId={details} onClose={() => setDetails(null)} />}
     </section>
   );

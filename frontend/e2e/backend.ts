@@ -1,0 +1,79 @@
+/**
+ * Starts a real haruchat backend for the end-to-end tests: uvicorn on a free
+ * loopback port, a fresh SQLite database, the embedded model, and the built
+ * web app served at /. Nothing is mocked.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { TestProject } from "vitest/node";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    baseUrl: string;
+    dailyLimit: number;
+  }
+}
+
+const repo = fileURLToPath(new URL("../..", import.meta.url));
+const python = join(repo, ".venv/bin/python");
+const DAILY_LIMIT = 3;
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? done(address.port) : fail(new Error("no port"))));
+    });
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the backend exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("the backend did not become healthy");
+}
+
+export default async function setup(project: TestProject) {
+  if (!existsSync(join(repo, "frontend/dist/index.html"))) throw new Error("Build the web app first: npm run build");
+  if (!existsSync(python)) throw new Error("The backend's .venv is missing: run `make test` from the repository root");
+  const varDir = mkdtempSync(join(tmpdir(), "haruchat-e2e-"));
+  const env = {
+    ...process.env,
+    DATABASE_URL: "",
+    HARUCHAT_VAR_DIR: varDir,
+    HARUCHAT_WEB_APP_DIR: join(repo, "frontend/dist"),
+    HARUCHAT_LLM_PROVIDER: "local",
+    HARUCHAT_DAILY_LIMIT: String(DAILY_LIMIT),
+    HARUCHAT_DEFAULT_MAX_TOKENS: "48",
+    HARUCHAT_LOG_LEVEL: "WARNING",
+  };
+  const migrate = spawnSync(python, ["backend/manage.py", "migrate", "--noinput", "-v0"], { cwd: repo, env });
+  if (migrate.status !== 0) throw new Error(`migrate failed: ${migrate.stderr}`);
+  const port = await freePort();
+  const child = spawn(
+    join(repo, ".venv/bin/uvicorn"),
+    ["config.asgi:application", "--app-dir", "backend", "--host", "127.0.0.1", "--port", String(port), "--log-level", "warning"],
+    { cwd: repo, env, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitForHealth(baseUrl, child);
+  project.provide("baseUrl", baseUrl);
+  project.provide("dailyLimit", DAILY_LIMIT);
+  return () => {
+    child.kill("SIGTERM");
+    rmSync(varDir, { recursive: true, force: true });
+  };
+}
