@@ -107,6 +107,35 @@ describe("a new member", () => {
     await page.locator(".conversation-link", { hasText: "Evening calm" }).waitFor();
   });
 
+  it("exports a conversation, and deletes one only after confirming", async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      (async () => {
+        await page.locator(".item-menu summary").first().click();
+        await page.getByRole("button", { name: "Export Markdown" }).click();
+      })(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^haruchat-conversation-\d+\.md$/);
+    const { readFile } = await import("node:fs/promises");
+    expect(await readFile((await download.path())!, "utf8")).toContain("## Evening calm");
+
+    const conversationPath = hashPath();
+    await page.getByRole("link", { name: "+ New chat" }).click();
+    await page.getByRole("button", { name: /Free chat/ }).click();
+    await page.waitForURL((url) => url.hash !== `#${conversationPath}` && /#\/c\/\d+/.test(url.hash));
+    await expect.poll(() => page.locator(".conversation-link").count()).toBe(2);
+    page.once("dialog", (dialog) => dialog.dismiss());
+    await page.locator(".item-menu summary").first().click();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await expect.poll(() => page.locator(".conversation-link").count()).toBe(2);
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.locator(".item-menu summary").first().click();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await expect.poll(() => page.locator(".conversation-link").count()).toBe(1);
+    await page.goto(`${baseUrl}/#${conversationPath}`);
+    await page.locator(".message.assistant").first().waitFor();
+  });
+
   it("says clearly when the day's allowance is used up", async () => {
     const composer = page.getByLabel("Message (Enter to send, Shift+Enter for a new line)");
     await composer.fill("One more, please.");
