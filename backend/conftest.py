@@ -31,6 +31,16 @@ def client_for(user: User) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
+def empty_cache() -> Iterator[None]:
+    """Counts kept in the cache (failed logins) belong to one test only."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings) -> None:
     """Hashing passwords slowly is a production feature, not something tests need to wait for."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.login_attempts import login_attempt_check, login_failure_record, login_success_record
 from accounts.models import User, normalize_email
 from common.errors import ApiError
 
@@ -58,11 +59,17 @@ def _save_with_unique_email(user: User) -> None:
         ) from exc
 
 
-def user_authenticate(*, email: str, password: str) -> User:
-    """The active member with these credentials, or 401 invalid_credentials."""
+def user_authenticate(*, email: str, password: str, ip: str = "unknown") -> User:
+    """The active member with these credentials, or 401 invalid_credentials.
+
+    Repeated failures for one account or one address pause login (429).
+    """
+    login_attempt_check(email=email, ip=ip)
     user = authenticate(username=normalize_email(email), password=password)
     if user is None:
+        login_failure_record(email=email, ip=ip)
         raise InvalidCredentials()
+    login_success_record(email=email)
     update_last_login(None, user)
     return user
 

@@ -14,6 +14,7 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import services
+from accounts.login_attempts import client_ip
 from accounts.models import User
 from accounts.serializers import TokenPairOutputSerializer, UserOutputSerializer, validate_born_year
 
@@ -50,7 +51,7 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_authenticate(**data.validated_data)
+        user = services.user_authenticate(**data.validated_data, ip=client_ip(request))
         return Response({**services.tokens_for_user(user), "user": UserOutputSerializer(user).data})
 
 

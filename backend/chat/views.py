@@ -231,7 +231,9 @@ def _export_response(request: Request, conversation_id: int | None, filename: st
 
 class ConversationExportView(APIView):
     @extend_schema(
-        parameters=[ExportFormatSerializer], responses={(200, "application/json"): dict, (200, "text/markdown"): str}
+        operation_id="conversation_export",
+        parameters=[ExportFormatSerializer],
+        responses={(200, "application/json"): dict, (200, "text/markdown"): str},
     )
     def get(self, request: Request, conversation_id: int) -> HttpResponse:
         """Download one conversation: messages plus the full call records (JSON) or a transcript (Markdown)."""
@@ -241,7 +243,9 @@ class ConversationExportView(APIView):
 
 class ConversationExportAllView(APIView):
     @extend_schema(
-        parameters=[ExportFormatSerializer], responses={(200, "application/json"): dict, (200, "text/markdown"): str}
+        operation_id="conversation_export_all",
+        parameters=[ExportFormatSerializer],
+        responses={(200, "application/json"): dict, (200, "text/markdown"): str},
     )
     def get(self, request: Request) -> HttpResponse:
         """Download all of the member's conversations."""

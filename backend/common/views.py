@@ -1,4 +1,4 @@
-"""Liveness and readiness for load balancers and humans."""
+"""Liveness and readiness for load balancers and humans, and the web app's fallback."""
 
 from __future__ import annotations
 
@@ -14,29 +14,51 @@ from rest_framework.views import APIView
 from llm.providers import get_provider
 
 
+def _database_ready() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
+
+
+class LivenessView(APIView):
+    """The process is up and answering (restart it if not)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(responses={200: dict}, summary="Liveness")
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})
+
+
 class HealthView(APIView):
+    """Readiness: the database and the model provider can be reached (send traffic here if so)."""
+
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
     class OutputSerializer(serializers.Serializer):
         status = serializers.CharField()
+        checks = serializers.DictField(child=serializers.CharField())
         database = serializers.CharField()
         provider = serializers.CharField()
         model = serializers.CharField()
 
-    @extend_schema(responses={200: OutputSerializer, 503: OutputSerializer}, summary="Liveness and readiness")
+    @extend_schema(responses={200: OutputSerializer, 503: OutputSerializer}, summary="Readiness")
     def get(self, request: Request) -> Response:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-            database = "ok"
-        except DatabaseError:
-            database = "unavailable"
         provider = get_provider()
-        ready = database == "ok"
+        checks = {
+            "database": "ok" if _database_ready() else "unavailable",
+            "provider": "ok" if provider.ready() else "unavailable",
+        }
+        ready = all(value == "ok" for value in checks.values())
         body = {
             "status": "ok" if ready else "unavailable",
-            "database": database,
+            "checks": checks,
+            "database": checks["database"],
             "provider": provider.name,
             "model": provider.default_model(),
         }

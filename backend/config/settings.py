@@ -31,9 +31,18 @@ def _development_secret_key() -> str:
     return key_file.read_text().strip()
 
 
+# HARUCHAT_ENV=production turns on the production settings at the end of
+# this file: no secret has a default there, and HTTPS is required.
+HARUCHAT_ENV = env.str("HARUCHAT_ENV", default="development")
+PRODUCTION = HARUCHAT_ENV == "production"
+
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _development_secret_key()
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+if PRODUCTION:
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # required: ImproperlyConfigured when missing
+    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+else:
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _development_secret_key()
+    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -58,6 +67,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "common.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -93,6 +103,12 @@ TEMPLATES = [
 # SQLite in var/ by default; DATABASE_URL (postgres://...) for PostgreSQL.
 DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'haruchat.sqlite3'}"
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI each request runs in its own thread; persistent connections
+    # would pile up one per thread, so connections are short by default and
+    # checked before reuse when CONN_MAX_AGE is raised.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("HARUCHAT_DB_CONN_MAX_AGE", default=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for the lock instead of failing at once, and take it at
     # BEGIN so two writers never deadlock upgrading a read lock.
@@ -138,7 +154,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["common.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.HaruchatAutoSchema",
     "EXCEPTION_HANDLER": "common.exceptions.json_exception_handler",
     "UNAUTHENTICATED_USER": None,
     # `?format=` is the export endpoints' own parameter (json or markdown).
@@ -167,6 +183,23 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Cache: Redis when REDIS_URL is set (shared by all processes), else local memory.
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "haruchat"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Failed logins before a pause, per account and per client address (higher:
+# a school or office shares one address), and how long the pause lasts.
+HARUCHAT_LOGIN_MAX_FAILURES = env.int("HARUCHAT_LOGIN_MAX_FAILURES", default=5)
+HARUCHAT_LOGIN_MAX_FAILURES_PER_IP = env.int("HARUCHAT_LOGIN_MAX_FAILURES_PER_IP", default=30)
+HARUCHAT_LOGIN_LOCKOUT_SECONDS = env.int("HARUCHAT_LOGIN_LOCKOUT_SECONDS", default=300)
+# A reverse proxy's header with the client's address (e.g. X-Forwarded-For), if any.
+HARUCHAT_CLIENT_IP_HEADER = env.str("HARUCHAT_CLIENT_IP_HEADER", default="")
 
 CORS_ALLOWED_ORIGINS = env.list("HARUCHAT_CORS_ALLOWED_ORIGINS", default=[])
 CORS_EXPOSE_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
@@ -207,11 +240,24 @@ HARUCHAT_LOCAL_MODEL_NAME = env.str("HARUCHAT_LOCAL_MODEL_NAME", default="smollm
 HARUCHAT_LOCAL_CONTEXT = env.int("HARUCHAT_LOCAL_CONTEXT", default=4096)
 HARUCHAT_LOCAL_THREADS = env.int("HARUCHAT_LOCAL_THREADS", default=0)
 
+# Logs go to stdout: readable lines in development, one JSON object per line
+# in production (HARUCHAT_LOG_FORMAT=json|plain), each with the request id.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "common.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "common.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": env.str("HARUCHAT_LOG_FORMAT", default="json" if PRODUCTION else "plain"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("HARUCHAT_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -219,3 +265,24 @@ LOGGING = {
         "httpx2": {"level": "WARNING"},
     },
 }
+
+# --- Production ---------------------------------------------------------------
+if PRODUCTION:
+    DEBUG = False
+    WHITENOISE_USE_FINDERS = False  # collectstatic runs at build time
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    # Behind a TLS-terminating proxy (Caddy, nginx, a load balancer) that sets X-Forwarded-Proto.
+    if env.bool("HARUCHAT_BEHIND_PROXY", default=True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("HARUCHAT_SSL_REDIRECT", default=True)
+    # A load balancer's plain-HTTP health checks must not be redirected.
+    SECURE_REDIRECT_EXEMPT = [r"^api/health"]
+    SECURE_HSTS_SECONDS = env.int("HARUCHAT_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HARUCHAT_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("HARUCHAT_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True

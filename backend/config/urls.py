@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from common.views import HealthView, web_app_missing
+from common.views import HealthView, LivenessView, web_app_missing
 from gateway.views import ApiKeyDetailView, ApiKeyListView
 from quota.views import QuotaView
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/auth/", include("accounts.urls")),
     path("api/quota", QuotaView.as_view(), name="quota"),
     path("api/health", HealthView.as_view(), name="health"),
+    path("api/health/ready", HealthView.as_view(), name="health-ready"),
+    path("api/health/live", LivenessView.as_view(), name="health-live"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("chat.urls")),

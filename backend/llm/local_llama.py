@@ -81,6 +81,12 @@ class LocalLlamaProvider(Provider):
     def models(self) -> list[str]:
         return [self.default_model()]
 
+    def ready(self) -> bool:
+        try:
+            return model_path().is_file()
+        except ModelFailed:
+            return False
+
     def complete(self, request: dict[str, Any]) -> dict[str, Any]:
         llama = load_model()
         arguments = {key: request[key] for key in FORWARDED_FIELDS if key in request}

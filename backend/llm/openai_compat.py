@@ -49,6 +49,16 @@ class OpenAICompatProvider(Provider):
     def default_model(self) -> str:
         return settings.HARUCHAT_LLM_MODEL or "gpt-4o-mini"
 
+    def ready(self) -> bool:
+        """The upstream answers HTTP (any answer below 500 means it is up)."""
+        try:
+            self.client.with_options(timeout=2.0).models.list()
+        except openai.APIStatusError as exc:
+            return exc.status_code < 500
+        except openai.OpenAIError:
+            return False
+        return True
+
     def complete(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
             raw = self.client.chat.completions.with_raw_response.create(**request)

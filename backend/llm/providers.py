@@ -74,6 +74,10 @@ class Provider(abc.ABC):
                 "usage": response["usage"],
             }
 
+    def ready(self) -> bool:
+        """Whether calls can be made now (for the readiness probe)."""
+        return True
+
     def count_prompt_tokens(self, request: dict[str, Any]) -> int:
         """An estimate of the prompt's tokens, for streams whose upstream reports no usage."""
         text = " ".join(str(m.get("content") or "") for m in request.get("messages", []) if isinstance(m, dict))

@@ -41,7 +41,13 @@ def test_the_browsable_docs_are_served_without_a_cdn(anon):
 def test_health_reports_database_and_provider(anon, upstream):
     response = anon.get("/api/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "provider": "openai_compat", "model": "fake-model"}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "provider": "ok"},
+        "database": "ok",
+        "provider": "openai_compat",
+        "model": "fake-model",
+    }
 
 
 @pytest.mark.django_db
@@ -61,3 +67,10 @@ def test_an_unsupported_media_type_is_415_json(api):
     response = api.generic("POST", "/api/conversations", b"title=x", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_the_schema_is_valid_openapi_with_no_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3")

@@ -1,0 +1,70 @@
+"""Brute-force protection for password login: failures are counted per account
+and per client address in the cache (Redis when REDIS_URL is set, so every
+process shares the count); past the limit, login pauses with 429."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from rest_framework import status
+
+from common.errors import ApiError
+
+
+class LoginThrottled(ApiError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "login_throttled"
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address; behind a proxy, from the header it is configured to trust."""
+    header = settings.HARUCHAT_CLIENT_IP_HEADER
+    if header:
+        forwarded = request.headers.get(header, "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _keys(email: str, ip: str) -> list[tuple[str, int]]:
+    """The cache keys of the account's and the address's counts, with their limits."""
+    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return [
+        (f"login-failures:account:{account}", settings.HARUCHAT_LOGIN_MAX_FAILURES),
+        (f"login-failures:ip:{ip}", settings.HARUCHAT_LOGIN_MAX_FAILURES_PER_IP),
+    ]
+
+
+def login_attempt_check(*, email: str, ip: str) -> None:
+    """Refuse (429 with Retry-After) while the account or the address is paused."""
+    pause = settings.HARUCHAT_LOGIN_LOCKOUT_SECONDS
+    for key, limit in _keys(email, ip):
+        if (cache.get(key) or 0) >= limit:
+            since = cache.get(f"{key}:since") or time.time()
+            retry_after = max(math.ceil(since + pause - time.time()), 1)
+            raise LoginThrottled(
+                f"Too many failed logins. Try again in {retry_after} seconds.",
+                headers={"Retry-After": str(retry_after)},
+            )
+
+
+def login_failure_record(*, email: str, ip: str) -> None:
+    pause = settings.HARUCHAT_LOGIN_LOCKOUT_SECONDS
+    for key, _ in _keys(email, ip):
+        cache.add(f"{key}:since", time.time(), timeout=pause)
+        cache.add(key, 0, timeout=pause)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=pause)
+
+
+def login_success_record(*, email: str) -> None:
+    """A successful login clears the account's count (the address's stays)."""
+    account_key = _keys(email, "")[0][0]
+    cache.delete_many([account_key, f"{account_key}:since"])
