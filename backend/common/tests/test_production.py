@@ -279,3 +279,20 @@ def test_behind_a_proxy_the_forwarded_scheme_counts_as_https(tmp_path):
         response = client.getresponse()
         assert response.status == 401  # served, not redirected
         assert urllib.parse.urlparse(response.getheader("Location") or "").scheme == ""
+
+
+def test_collected_static_files_are_served_in_production(tmp_path):
+    """What the Dockerfile does: collectstatic at build time, WhiteNoise serving the fingerprinted files."""
+    env = production_env(tmp_path, HARUCHAT_SSL_REDIRECT="false")
+    assert manage(env, "collectstatic", "--noinput", "-v0").returncode == 0
+    assert manage(env, "migrate", "-v0").returncode == 0
+    with app_process(env) as port:
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        client.request("GET", "/admin/login/")
+        page = client.getresponse().read().decode()
+        stylesheet = next(part.split('"')[0] for part in page.split('href="') if part.startswith("/static/admin/css/"))
+        assert stylesheet != "/static/admin/css/base.css"  # fingerprinted name, cacheable forever
+        client.request("GET", stylesheet)
+        response = client.getresponse()
+        assert response.status == 200 and response.read()
+        assert "max-age=315360000" in response.getheader("Cache-Control")
