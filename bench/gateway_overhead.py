@@ -1,0 +1,206 @@
+"""What haruchat adds to a model call: the same request sent (a) straight to the
+fake upstream and (c) through haruchat's /v1 gateway (auth, quota, the full
+record), in interleaved rounds in one run, so machine noise hits both alike.
+
+    .venv/bin/python bench/gateway_overhead.py [--rounds 5] [--requests 200] [--concurrency 1 10]
+        [--database-url postgres://postgres@127.0.0.1:5432/bench] [--write docs/benchmarks.md]
+
+Reports p50/p95/p99 latency per path (median over rounds, with the spread),
+the added milliseconds (c - a), requests per second, and for streams the
+added time to the first byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+BODY = {"model": "fake-model", "messages": [{"role": "user", "content": "How long is a day?"}], "max_tokens": 16}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited: {process.args}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def request(connection: http.client.HTTPConnection, path: str, body: dict, headers: dict) -> tuple[float, float]:
+    """One POST; returns (seconds to the first byte, seconds to the end)."""
+    started = time.perf_counter()
+    connection.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **headers})
+    response = connection.getresponse()
+    first = response.read(1)
+    first_byte = time.perf_counter() - started
+    rest = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"{path}: HTTP {response.status}: {(first + rest)[:300]!r}")
+    return first_byte, time.perf_counter() - started
+
+
+def run_load(port: int, path: str, headers: dict, body: dict, total: int, concurrency: int) -> dict:
+    """`total` requests over `concurrency` keep-alive connections; latencies in ms."""
+    first_bytes: list[float] = []
+    totals: list[float] = []
+    per_worker = max(total // concurrency, 1)
+    barrier = threading.Barrier(concurrency + 1)
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        barrier.wait()
+        for _ in range(per_worker):
+            first, whole = request(connection, path, body, headers)
+            first_bytes.append(first * 1000)
+            totals.append(whole * 1000)
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {"total": sorted(totals), "first_byte": sorted(first_bytes), "rps": len(totals) / elapsed}
+
+
+def percentile(values: list[float], q: float) -> float:
+    return values[min(int(q * len(values)), len(values) - 1)]
+
+
+def summarize(rounds: list[dict], key: str) -> dict:
+    out = {}
+    for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
+        per_round = [percentile(r[key], q) for r in rounds]
+        out[name] = (statistics.median(per_round), min(per_round), max(per_round))
+    out["rps"] = statistics.median(r["rps"] for r in rounds)
+    return out
+
+
+def setup_haruchat(args: argparse.Namespace, upstream_port: int, workdir: str) -> tuple[subprocess.Popen, int, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HARUCHAT_", "DJANGO_", "DATABASE_URL"))}
+    env.update(
+        HARUCHAT_VAR_DIR=workdir,
+        DATABASE_URL=args.database_url or "",
+        HARUCHAT_LLM_PROVIDER="openai_compat",
+        HARUCHAT_LLM_BASE_URL=f"http://127.0.0.1:{upstream_port}/v1",
+        HARUCHAT_LLM_MODEL="fake-model",
+        HARUCHAT_DAILY_LIMIT="1000000000",
+        HARUCHAT_LOG_LEVEL="WARNING",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+    )
+    subprocess.run([str(BIN / "python"), "backend/manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "uvicorn"), "config.asgi:application", "--app-dir", "backend", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        cwd=REPO, env=env,
+    )  # fmt: skip
+    wait_for_port(port, server)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    signup = {"email": f"bench-{secrets.token_hex(4)}@example.com", "password": "bench pass phrase", "nickname": "b"}
+    connection.request("POST", "/api/auth/signup", json.dumps(signup), {"Content-Type": "application/json"})
+    access = json.loads(connection.getresponse().read())["access"]
+    connection.request(
+        "POST", "/api/auth/api-keys", json.dumps({"name": "bench"}),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {access}"},
+    )  # fmt: skip
+    key = json.loads(connection.getresponse().read())["secret"]
+    return server, port, key
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=200, help="requests per path per round")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--database-url", default="", help="PostgreSQL for haruchat (default: SQLite)")
+    parser.add_argument("--write", help="append the results to this Markdown file")
+    args = parser.parse_args()
+
+    upstream_port = free_port()
+    upstream = subprocess.Popen(
+        [str(BIN / "python"), "bench/fake_upstream.py", "--port", str(upstream_port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for_port(upstream_port, upstream)
+    workdir = tempfile.mkdtemp(prefix="haruchat-bench-")
+    server, port, key = setup_haruchat(args, upstream_port, workdir)
+    paths = {
+        "a: direct to the upstream": (upstream_port, "/v1/chat/completions", {}),
+        "c: through haruchat /v1": (port, "/v1/chat/completions", {"Authorization": f"Bearer {key}"}),
+    }
+    lines = []
+    try:
+        for stream in (False, True):
+            body = {**BODY, "stream": stream}
+            for concurrency in args.concurrency:
+                results: dict[str, list[dict]] = {name: [] for name in paths}
+                for _ in range(args.rounds):  # interleaved: a, c, a, c, ...
+                    for name, (p, path, headers) in paths.items():
+                        results[name].append(run_load(p, path, headers, body, args.requests, concurrency))
+                key_name = "first_byte" if stream else "total"
+                summary = {name: summarize(rounds, key_name) for name, rounds in results.items()}
+                a, c = summary["a: direct to the upstream"], summary["c: through haruchat /v1"]
+                what = "time to first byte" if stream else "latency"
+                title = f"{'Streaming' if stream else 'Plain'}, concurrency {concurrency}"
+                lines.append(f"\n**{title}** ({what}, ms; median of {args.rounds} rounds, [min-max])\n")
+                lines.append("| path | p50 | p95 | p99 | req/s |")
+                lines.append("|---|---|---|---|---|")
+                for name, s in summary.items():
+                    cells = " | ".join(f"{m:.2f} [{lo:.2f}-{hi:.2f}]" for m, lo, hi in (s["p50"], s["p95"], s["p99"]))
+                    lines.append(f"| {name} | {cells} | {s['rps']:.0f} |")
+                added = " | ".join(f"{c[q][0] - a[q][0]:+.2f}" for q in ("p50", "p95", "p99"))
+                lines.append(f"| **added by haruchat (c - a)** | {added} | {a['rps'] / c['rps']:.1f}x fewer req/s |")
+                print("\n".join(lines[-(len(summary) + 4) :]), flush=True)
+    finally:
+        server.terminate()
+        upstream.terminate()
+    if args.write:
+        cores, memory = os.cpu_count(), ""
+        try:
+            memory = f", {int(open('/proc/meminfo').read().split()[1]) // 1024 // 1024} GiB"
+        except OSError:
+            pass
+        database = "PostgreSQL" if args.database_url else "SQLite"
+        header = (
+            f"\n## Gateway overhead — {dt.date.today().isoformat()}\n\n"
+            f"Machine: {cores} cores{memory}, {platform.python_implementation()} {platform.python_version()}, "
+            f"{database}, one uvicorn process. Command:\n\n"
+            f"```sh\n.venv/bin/python bench/gateway_overhead.py {' '.join(sys.argv[1:])}\n```\n"
+        )
+        with open(args.write, "a") as out:
+            out.write(header + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
