@@ -155,24 +155,52 @@ def conversation_delete(*, conversation: Conversation) -> None:
     conversation.delete()
 
 
-def completion_request_build(*, conversation: Conversation, stream: bool = False) -> dict[str, Any]:
-    """The OpenAI request for the conversation so far: system prompt first, then every message.
+def completion_request_build(
+    *, conversation: Conversation, stream: bool = False, provider: Provider | None = None
+) -> dict[str, Any]:
+    """The OpenAI request for the conversation so far: system prompt first, then the messages.
 
+    When the model's context window is known and the conversation has outgrown
+    it, the oldest turns are left out (the system prompt, the opening message
+    and the newest turns stay), so a long conversation keeps working.
     A streamed request asks the upstream to report usage in its last chunk.
     """
     history = conversation.messages.order_by("id").values_list("role", "content")
-    messages = [{"role": "system", "content": conversation.system_prompt}] if conversation.system_prompt else []
-    messages += [{"role": role, "content": content} for role, content in history]
+    system = [{"role": "system", "content": conversation.system_prompt}] if conversation.system_prompt else []
+    turns = [{"role": role, "content": content} for role, content in history]
     request: dict[str, Any] = {
         "model": conversation.model,
-        "messages": messages,
+        "messages": system + turns,
         "temperature": float(conversation.temperature),
         "max_tokens": conversation.max_tokens,
         "stream": stream,
     }
+    provider = provider or get_provider()
+    window = provider.context_window()
+    if window:
+        request["messages"] = system + _fit_turns(
+            turns,
+            budget=window - conversation.max_tokens,
+            fits=lambda kept: provider.count_prompt_tokens({"messages": system + kept}),
+        )
     if stream:
         request["stream_options"] = {"include_usage": True}
     return request
+
+
+def _fit_turns(turns: list[dict[str, Any]], *, budget: int, fits: Any) -> list[dict[str, Any]]:
+    """The opening turn and as many of the newest turns as the token budget allows."""
+    if not turns or fits(turns) <= budget:
+        return turns
+    opening, rest = turns[:1], turns[1:]
+    kept: list[dict[str, Any]] = []
+    for turn in reversed(rest):
+        if kept and fits([*opening, turn, *kept]) > budget:
+            break
+        kept.insert(0, turn)
+    if fits(opening + kept) > budget:  # even the opening doesn't fit beside the newest turn
+        return kept[-1:] if kept else opening
+    return opening + kept
 
 
 @dataclass(frozen=True)
@@ -200,7 +228,7 @@ def message_prepare(
     with quota_reserved(user=user) as reservation:
         user_message = _message_to_answer(conversation=conversation, content=content)
         provider = get_provider()
-        request = completion_request_build(conversation=conversation, stream=stream)
+        request = completion_request_build(conversation=conversation, stream=stream, provider=provider)
         completion = completion_record_start(
             conversation=conversation, user_message=user_message, provider=provider.name, request=request
         )

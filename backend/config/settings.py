@@ -238,6 +238,9 @@ HARUCHAT_STALE_CALL_SECONDS = env.int("HARUCHAT_STALE_CALL_SECONDS", default=900
 # empty means only the default).
 HARUCHAT_LLM_MODEL = env.str("HARUCHAT_LLM_MODEL", default="")
 HARUCHAT_LLM_MODELS = env.list("HARUCHAT_LLM_MODELS", default=[])
+# The remote model's context window in tokens (0: unknown, send the whole
+# conversation). The embedded model's is HARUCHAT_LOCAL_CONTEXT.
+HARUCHAT_LLM_CONTEXT_TOKENS = env.int("HARUCHAT_LLM_CONTEXT_TOKENS", default=0)
 HARUCHAT_DEFAULT_TEMPERATURE = env.float("HARUCHAT_DEFAULT_TEMPERATURE", default=0.7)
 HARUCHAT_DEFAULT_MAX_TOKENS = env.int("HARUCHAT_DEFAULT_MAX_TOKENS", default=512)
 HARUCHAT_MAX_TOKENS_LIMIT = env.int("HARUCHAT_MAX_TOKENS_LIMIT", default=4096)

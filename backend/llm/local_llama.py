@@ -81,6 +81,10 @@ class LocalLlamaProvider(Provider):
     def models(self) -> list[str]:
         return [self.default_model()]
 
+    def context_window(self) -> int | None:
+        # The chat template adds a few tokens per message that the count leaves out.
+        return int(settings.HARUCHAT_LOCAL_CONTEXT * 0.9)
+
     def ready(self) -> bool:
         try:
             return model_path().is_file()

@@ -74,6 +74,10 @@ class Provider(abc.ABC):
                 "usage": response["usage"],
             }
 
+    def context_window(self) -> int | None:
+        """Tokens the model can take (prompt and answer), if known: long conversations are trimmed to fit."""
+        return settings.HARUCHAT_LLM_CONTEXT_TOKENS or None
+
     def ready(self) -> bool:
         """Whether calls can be made now (for the readiness probe)."""
         return True

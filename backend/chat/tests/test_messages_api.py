@@ -205,3 +205,21 @@ def test_the_ledger_being_unreachable_refuses_the_send_before_the_model_is_calle
     assert response.status_code == 503
     assert response.json()["code"] == "quota_unavailable"
     assert upstream.exchanges == []
+
+
+def test_a_conversation_longer_than_the_context_window_keeps_working(api, upstream, settings):
+    settings.HARUCHAT_LLM_CONTEXT_TOKENS = 400  # the estimate is about 4 characters a token
+    settings.HARUCHAT_DAILY_LIMIT = 20
+    conversation = start_conversation(api, assistant="meditation-guide", intake=MEDITATION_INTAKE, max_tokens=100)
+    send(api, conversation["id"], None)
+    for n in range(8):
+        assert send(api, conversation["id"], f"turn {n}: " + "long words " * 30).status_code == 201
+    sent = upstream.exchanges[-1].request["messages"]
+    assert sent[0]["role"] == "system"
+    assert sent[1]["content"].startswith("Current state:")  # the opening stays
+    assert sent[-1]["content"].startswith("turn 7:")  # the newest turn stays
+    assert len(sent) < 2 + 1 + 8 * 2  # older turns were left out
+    assert sum(len(m["content"]) for m in sent) / 4 <= 400 - 100 + 50
+    # ...and the record shows exactly what was sent.
+    last = api.get(f"/api/conversations/{conversation['id']}/completions").json()[-1]
+    assert last["request"]["messages"] == sent

@@ -61,3 +61,19 @@ def test_a_conversation_longer_than_the_context_is_a_clear_error(local, settings
         get_provider().complete(
             {"model": "smollm2-135m-instruct", "messages": [{"role": "user", "content": "word " * 200}]}
         )
+
+
+def test_a_conversation_longer_than_the_embedded_context_keeps_working(api, local, settings):
+    from chat.models import Conversation, Message
+
+    settings.HARUCHAT_LOCAL_CONTEXT = 512
+    conversation = start_conversation(api)
+    stored = Conversation.objects.get(pk=conversation["id"])
+    for n in range(30):  # far more than 512 tokens of history
+        Message.objects.create(conversation=stored, role="user", content=f"question {n} " + "about tea " * 20)
+        Message.objects.create(conversation=stored, role="assistant", content=f"answer {n} " + "green tea " * 20)
+    response = send(api, conversation["id"], "And the last question?")
+    assert response.status_code == 201, response.content
+    [call] = api.get(f"/api/conversations/{conversation['id']}/completions").json()
+    assert call["request"]["messages"][-1]["content"] == "And the last question?"
+    assert len(call["request"]["messages"]) < 60
