@@ -128,3 +128,30 @@ def live_uvicorn(transactional_db) -> Iterator[LiveUvicorn]:
     server = LiveUvicorn().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth_standins_server() -> Iterator[Any]:
+    from bench.oauth_standins import OAuthStandins
+
+    server = OAuthStandins().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def oauth_standins(oauth_standins_server, settings) -> Any:
+    """GitHub and Kakao stand-ins on loopback, with haruchat configured to use both."""
+    oauth_standins_server.state.reset()
+    for name, value in oauth_standins_server.settings().items():
+        setattr(settings, name, value)
+    app = {"client_id": "standin-client", "secret": "standin-secret"}
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "github": {
+            "provider_class": "accounts.oauth.GitHubProvider",
+            "SCOPE": ["read:user", "user:email"],
+            "APPS": [app],
+        },
+        "kakao": {"provider_class": "accounts.oauth.KakaoProvider", "APPS": [app]},
+    }
+    return oauth_standins_server

@@ -26,16 +26,21 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, is_staff=True, is_superuser=True, **fields)
 
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email=normalize_email(username or ""))
+        email = normalize_email(username)
+        if email is None:
+            raise self.model.DoesNotExist("A member without an email can't log in with a password.")
+        return self.get(email=email)
 
 
-def normalize_email(email: str) -> str:
-    """Emails compare case-insensitively: stored lower-cased and trimmed."""
-    return email.strip().lower()
+def normalize_email(email: str | None) -> str | None:
+    """Emails compare case-insensitively: stored lower-cased and trimmed; none is NULL, not ""."""
+    return (email or "").strip().lower() or None
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    email = models.EmailField(unique=True)
+    # Empty only for a member who signed up with a provider that shared no
+    # email (Kakao may not): they log in with that provider.
+    email = models.EmailField(unique=True, null=True, blank=True)
     nickname = models.CharField(max_length=50)
     born_year = models.PositiveSmallIntegerField(null=True, blank=True)
     job = models.CharField(max_length=100, blank=True)
@@ -54,4 +59,4 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = "members"
 
     def __str__(self) -> str:
-        return f"{self.nickname} <{self.email}>"
+        return f"{self.nickname} <{self.email or 'no email'}>"

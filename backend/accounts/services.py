@@ -106,7 +106,8 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     if "email" in data:
         user.email = normalize_email(data["email"])
     if "password" in data:
-        if not user.check_password(data.get("current_password") or ""):
+        # A member with no usable password (one who came through a provider) sets one freely.
+        if user.has_usable_password() and not user.check_password(data.get("current_password") or ""):
             raise exceptions.ValidationError(
                 {"current_password": [exceptions.ErrorDetail("The current password is not correct.", code="invalid")]}
             )

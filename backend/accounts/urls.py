@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import oauth_views, views
 
 urlpatterns = [
     path("signup", views.SignupView.as_view(), name="auth-signup"),
@@ -8,4 +8,10 @@ urlpatterns = [
     path("refresh", views.RefreshView.as_view(), name="auth-refresh"),
     path("logout", views.LogoutView.as_view(), name="auth-logout"),
     path("me", views.MeView.as_view(), name="auth-me"),
+    path("providers", oauth_views.ProvidersView.as_view(), name="auth-providers"),
+    path("oauth/<str:provider_id>/start", oauth_views.OAuthStartView.as_view(), name="oauth-start"),
+    path("oauth/finish", oauth_views.OAuthFinishView.as_view(), name="oauth-finish"),
+    path("oauth/exchange", oauth_views.OAuthExchangeView.as_view(), name="oauth-exchange"),
+    path("social-accounts", oauth_views.SocialAccountListView.as_view(), name="social-account-list"),
+    path("social-accounts/<int:account_id>", oauth_views.SocialAccountDetailView.as_view(), name="social-account"),
 ]

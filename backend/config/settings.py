@@ -58,6 +58,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.kakao",
     "common",
     "accounts",
     "quota",
@@ -77,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,6 +132,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -210,6 +220,53 @@ HARUCHAT_LOGIN_LOCKOUT_SECONDS = env.int("HARUCHAT_LOGIN_LOCKOUT_SECONDS", defau
 HARUCHAT_CLIENT_IP_HEADER = env.str("HARUCHAT_CLIENT_IP_HEADER", default="")
 
 CORS_ALLOWED_ORIGINS = env.list("HARUCHAT_CORS_ALLOWED_ORIGINS", default=[])
+
+# --- OAuth2 login (django-allauth) ---------------------------------------------
+# A provider is offered only when its client id and secret are set. The
+# backend runs the authorization-code flow and ends it by giving the web app a
+# one-time code it exchanges (POST) for the same JWT pair as a password login.
+HARUCHAT_GITHUB_CLIENT_ID = env.str("HARUCHAT_GITHUB_CLIENT_ID", default="")
+HARUCHAT_GITHUB_CLIENT_SECRET = env.str("HARUCHAT_GITHUB_CLIENT_SECRET", default="")
+HARUCHAT_KAKAO_CLIENT_ID = env.str("HARUCHAT_KAKAO_CLIENT_ID", default="")
+HARUCHAT_KAKAO_CLIENT_SECRET = env.str("HARUCHAT_KAKAO_CLIENT_SECRET", default="")
+# Where the providers live (changed only to point at stand-ins in tests, or GitHub Enterprise).
+HARUCHAT_GITHUB_URL = env.str("HARUCHAT_GITHUB_URL", default="https://github.com")
+HARUCHAT_GITHUB_API_URL = env.str("HARUCHAT_GITHUB_API_URL", default="https://api.github.com")
+HARUCHAT_KAKAO_AUTH_URL = env.str("HARUCHAT_KAKAO_AUTH_URL", default="https://kauth.kakao.com")
+HARUCHAT_KAKAO_API_URL = env.str("HARUCHAT_KAKAO_API_URL", default="https://kapi.kakao.com")
+# The web app the browser returns to after an OAuth login (default: served here, at /).
+HARUCHAT_WEB_APP_URL = env.str("HARUCHAT_WEB_APP_URL", default="/")
+
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+# Email is optional for members from a provider that shares none (Kakao may not).
+# allauth's own sign-up form is not used, so its check that login-by-email
+# needs a required email field does not apply.
+ACCOUNT_SIGNUP_FIELDS = ["email", "password1*"]
+SILENCED_SYSTEM_CHECKS = ["account.W001"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_ADAPTER = "accounts.oauth.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_QUERY_EMAIL = True
+# An existing member is found by email only when the provider says it is verified.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "github": {
+        "provider_class": "accounts.oauth.GitHubProvider",
+        "SCOPE": ["read:user", "user:email"],
+        "APPS": [{"client_id": HARUCHAT_GITHUB_CLIENT_ID, "secret": HARUCHAT_GITHUB_CLIENT_SECRET}]
+        if HARUCHAT_GITHUB_CLIENT_ID and HARUCHAT_GITHUB_CLIENT_SECRET
+        else [],
+    },
+    "kakao": {
+        "provider_class": "accounts.oauth.KakaoProvider",
+        "APPS": [{"client_id": HARUCHAT_KAKAO_CLIENT_ID, "secret": HARUCHAT_KAKAO_CLIENT_SECRET}]
+        if HARUCHAT_KAKAO_CLIENT_ID and HARUCHAT_KAKAO_CLIENT_SECRET
+        else [],
+    },
+}
 CORS_EXPOSE_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
 
 # Largest JSON body the API parses (bytes); larger bodies get 413.

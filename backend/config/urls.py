@@ -2,12 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import oauth
 from common.views import HealthView, LivenessView, web_app_missing
 from gateway.views import ApiKeyDetailView, ApiKeyListView
 from quota.views import QuotaView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The providers' callbacks, served by our adapters (endpoints from settings), then allauth's own.
+    path("accounts/github/login/callback/", oauth.github_callback, name="github_callback"),
+    path("accounts/kakao/login/callback/", oauth.kakao_callback, name="kakao_callback"),
+    path("accounts/", include("allauth.urls")),
     path("api/auth/api-keys", ApiKeyListView.as_view(), name="api-key-list"),
     path("api/auth/api-keys/<int:key_id>", ApiKeyDetailView.as_view(), name="api-key-detail"),
     path("api/auth/", include("accounts.urls")),

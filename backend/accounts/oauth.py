@@ -1,0 +1,175 @@
+"""Log in with GitHub or Kakao through django-allauth, ending in haruchat's own JWTs.
+
+The backend runs the authorization-code flow (the client secret never
+reaches the browser; allauth checks `state` and uses PKCE where offered).
+When allauth has logged the member in, `OAuthFinishView` trades that login
+for a one-time code, ends the Django session, and sends the browser back to
+the web app, which exchanges the code by POST for the access + refresh pair.
+No token travels in a URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.providers.base.constants import AuthError
+from allauth.socialaccount.providers.github.provider import GitHubProvider as AllauthGitHubProvider
+from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter
+from allauth.socialaccount.providers.kakao.provider import KakaoProvider as AllauthKakaoProvider
+from allauth.socialaccount.providers.kakao.views import KakaoOAuth2Adapter
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponseRedirect
+
+from accounts.models import User, normalize_email
+
+ONE_TIME_CODE_SECONDS = 120
+PROVIDER_NAMES = {"github": "GitHub", "kakao": "Kakao"}
+
+
+# --- Provider endpoints from settings (so loopback stand-ins can replace them) ---
+
+
+class GitHubAdapter(GitHubOAuth2Adapter):
+    @property
+    def authorize_url(self) -> str:  # type: ignore[override]
+        return f"{settings.HARUCHAT_GITHUB_URL.rstrip('/')}/login/oauth/authorize"
+
+    @property
+    def access_token_url(self) -> str:  # type: ignore[override]
+        return f"{settings.HARUCHAT_GITHUB_URL.rstrip('/')}/login/oauth/access_token"
+
+    @property
+    def profile_url(self) -> str:  # type: ignore[override]
+        return f"{settings.HARUCHAT_GITHUB_API_URL.rstrip('/')}/user"
+
+    @property
+    def emails_url(self) -> str:  # type: ignore[override]
+        return f"{settings.HARUCHAT_GITHUB_API_URL.rstrip('/')}/user/emails"
+
+
+class KakaoAdapter(KakaoOAuth2Adapter):
+    @property
+    def authorize_url(self) -> str:  # type: ignore[override]
+        return f"{settings.HARUCHAT_KAKAO_AUTH_URL.rstrip('/')}/oauth/authorize"
+
+    @property
+    def access_token_url(self) -> str:  # type: ignore[override]
+        return f"{settings.HARUCHAT_KAKAO_AUTH_URL.rstrip('/')}/oauth/token"
+
+    @property
+    def profile_url(self) -> str:  # type: ignore[override]
+        return f"{settings.HARUCHAT_KAKAO_API_URL.rstrip('/')}/v2/user/me"
+
+
+class GitHubProvider(AllauthGitHubProvider):
+    oauth2_adapter_class = GitHubAdapter
+
+
+class KakaoProvider(AllauthKakaoProvider):
+    oauth2_adapter_class = KakaoAdapter
+
+
+github_callback = OAuth2CallbackView.adapter_view(GitHubAdapter)
+kakao_callback = OAuth2CallbackView.adapter_view(KakaoAdapter)
+
+
+# --- Where the browser goes afterwards ---------------------------------------
+
+
+def web_app_url(route: str) -> str:
+    """A route of the web app (hash routing), e.g. '/login?oauth_error=denied'."""
+    return f"{settings.HARUCHAT_WEB_APP_URL}#{route}"
+
+
+def safe_next(next_path: str | None) -> str:
+    """Only a path inside the web app; anything else means the main page."""
+    if not next_path or not next_path.startswith("/") or next_path.startswith(("//", "/\\")):
+        return "/"
+    return next_path
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Members from GitHub or Kakao: nickname from the profile, errors back to the web app."""
+
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        return True
+
+    def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        """Always create the member at once: one without an email (Kakao may share none)
+        logs in with that provider; there is no extra sign-up form to fill in."""
+        return True
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        """A new login whose unverified email belongs to a member keeps no email: it
+        becomes a member of its own and never takes that member's account."""
+        super().pre_social_login(request, sociallogin)
+        if sociallogin.is_existing:
+            return
+        taken = {
+            address.email.lower()
+            for address in sociallogin.email_addresses
+            if not address.verified and User.objects.filter(email=normalize_email(address.email)).exists()
+        }
+        if taken:
+            sociallogin.email_addresses = [a for a in sociallogin.email_addresses if a.email.lower() not in taken]
+            if (sociallogin.user.email or "").lower() in taken:
+                sociallogin.user.email = None
+
+    def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict[str, Any]) -> User:
+        user = super().populate_user(request, sociallogin, data)
+        user.email = normalize_email(user.email)
+        if user.email and User.objects.filter(email=user.email).exists():
+            # The provider didn't vouch for this address (a verified one would have
+            # logged into that member already): never take over their account.
+            user.email = None
+        nickname = data.get("name") or data.get("username") or PROVIDER_NAMES.get(sociallogin.account.provider, "")
+        user.nickname = str(nickname or "member")[:50]
+        return user
+
+    def on_authentication_error(
+        self,
+        request: HttpRequest,
+        provider: Any,
+        error: str | None = None,
+        exception: Exception | None = None,
+        extra_context: dict[str, Any] | None = None,
+    ) -> None:
+        """Denied consent, a bad or replayed state, an expired code, a provider that is down:
+        back to the web app's login page with a reason it can show."""
+        reason = "denied" if error in (AuthError.CANCELLED, AuthError.DENIED) else "failed"
+        raise ImmediateHttpResponse(HttpResponseRedirect(web_app_url(f"/login?oauth_error={reason}")))
+
+
+# --- The one-time code --------------------------------------------------------
+
+
+def _code_key(code: str) -> str:
+    return "oauth-code:" + hashlib.sha256(code.encode()).hexdigest()
+
+
+def oauth_code_issue(*, user: User) -> str:
+    """A single-use code, valid for two minutes, standing for this member's login."""
+    code = secrets.token_urlsafe(32)
+    cache.set(_code_key(code), user.pk, timeout=ONE_TIME_CODE_SECONDS)
+    return code
+
+
+def oauth_code_redeem(*, code: str) -> User | None:
+    """The member the code stands for, once; None if unknown, expired or already used."""
+    key = _code_key(code)
+    user_id = cache.get(key)
+    if user_id is None or not cache.delete(key):  # whoever deletes it first redeems it
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def finish_redirect(code: str, next_path: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(web_app_url(f"/oauth?code={quote(code)}&next={quote(safe_next(next_path))}"))
