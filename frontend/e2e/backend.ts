@@ -15,6 +15,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
     dailyLimit: number;
+    standinUrl: string;
   }
 }
 
@@ -50,8 +51,23 @@ export default async function setup(project: TestProject) {
   if (!existsSync(join(repo, "frontend/dist/index.html"))) throw new Error("Build the web app first: npm run build");
   if (!existsSync(python)) throw new Error("The backend's .venv is missing: run `make test` from the repository root");
   const varDir = mkdtempSync(join(tmpdir(), "haruchat-e2e-"));
+  // Stand-ins for GitHub's and Kakao's OAuth servers, on loopback.
+  const standinPort = await freePort();
+  const standinUrl = `http://127.0.0.1:${standinPort}`;
+  const standins = spawn(python, ["bench/oauth_standins.py", "--port", String(standinPort)], {
+    cwd: repo,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   const env = {
     ...process.env,
+    HARUCHAT_GITHUB_CLIENT_ID: "standin-client",
+    HARUCHAT_GITHUB_CLIENT_SECRET: "standin-secret",
+    HARUCHAT_KAKAO_CLIENT_ID: "standin-client",
+    HARUCHAT_KAKAO_CLIENT_SECRET: "standin-secret",
+    HARUCHAT_GITHUB_URL: standinUrl,
+    HARUCHAT_GITHUB_API_URL: `${standinUrl}/api`,
+    HARUCHAT_KAKAO_AUTH_URL: standinUrl,
+    HARUCHAT_KAKAO_API_URL: standinUrl,
     DATABASE_URL: "",
     HARUCHAT_VAR_DIR: varDir,
     HARUCHAT_WEB_APP_DIR: join(repo, "frontend/dist"),
@@ -72,8 +88,10 @@ export default async function setup(project: TestProject) {
   await waitForHealth(baseUrl, child);
   project.provide("baseUrl", baseUrl);
   project.provide("dailyLimit", DAILY_LIMIT);
+  project.provide("standinUrl", standinUrl);
   return () => {
     child.kill("SIGTERM");
+    standins.kill("SIGTERM");
     rmSync(varDir, { recursive: true, force: true });
   };
 }

@@ -6,7 +6,9 @@ import { I18nProvider, useI18n } from "./i18n";
 import { loginPath } from "./next";
 import { ConversationPage } from "./pages/ConversationPage";
 import { HomePage } from "./pages/HomePage";
+import { AccountPage } from "./pages/AccountPage";
 import { LoginPage, SignupPage } from "./pages/AuthPages";
+import { OAuthPage } from "./pages/OAuthPage";
 import { AppStateProvider } from "./state";
 
 /** Chat pages are for members: anyone else goes to the login page, which brings them back here. */
@@ -59,9 +61,11 @@ export function App() {
         <Routes>
           <Route path="/login" element={<LoginPage />} />
           <Route path="/signup" element={<SignupPage />} />
+          <Route path="/oauth" element={<OAuthPage />} />
           <Route element={<RequireMember />}>
             <Route path="/" element={<HomePage />} />
             <Route path="/c/:id" element={<ConversationPage />} />
+            <Route path="/account" element={<AccountPage />} />
           </Route>
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

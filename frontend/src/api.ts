@@ -8,7 +8,7 @@ import { readEvents } from "./sse";
 
 export interface User {
   id: number;
-  email: string;
+  email: string | null;
   nickname: string;
   born_year: number | null;
   job: string;
@@ -237,6 +237,35 @@ export async function logout(): Promise<void> {
 }
 
 export const me = () => api<User>("/api/auth/me");
+
+export interface Provider {
+  id: string;
+  name: string;
+  login_url: string;
+}
+
+export interface LinkedAccount {
+  id: number;
+  provider: string;
+  name: string;
+}
+
+export const providers = () => api<Provider[]>("/api/auth/providers");
+export const linkedAccounts = () => api<LinkedAccount[]>("/api/auth/social-accounts");
+export const unlinkAccount = (id: number) => api<void>(`/api/auth/social-accounts/${id}`, { method: "DELETE" });
+
+/** Where the browser goes to log in with a provider; it comes back to #/oauth. */
+export function providerLoginUrl(provider: Provider, next: string): string {
+  const query = next && next !== "/" ? `?next=${encodeURIComponent(next)}` : "";
+  return apiUrl(provider.login_url + query);
+}
+
+/** Trade the one-time code from an OAuth login for the JWT pair. */
+export async function exchangeOAuthCode(code: string): Promise<User> {
+  const pair = await api<TokenPair>("/api/auth/oauth/exchange", post({ code }));
+  tokens.set(pair.access, pair.refresh);
+  return pair.user;
+}
 export const assistants = () => api<Assistant[]>("/api/assistants");
 export const quota = () => api<Quota>("/api/quota");
 export const conversation = (id: number) => api<Conversation>(`/api/conversations/${id}`);

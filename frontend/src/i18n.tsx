@@ -58,6 +58,20 @@ const en = {
   language: "한국어",
   loading: "Loading…",
   menu: "Menu",
+  orContinueWith: "or continue with",
+  continueWith: "Continue with {name}",
+  oauthDenied: "You cancelled the login with the provider.",
+  oauthFailed: "The login with the provider did not work. Please try again.",
+  oauthUnavailable: "That login provider is not available.",
+  signingIn: "Signing you in…",
+  account: "Account",
+  linkedProviders: "Linked logins",
+  noLinkedProviders: "No linked logins.",
+  remove: "Remove",
+  newPassword: "New password",
+  currentPassword: "Current password (if you have one)",
+  setPassword: "Set password",
+  passwordSet: "Password saved.",
 };
 
 export type MessageKey = keyof typeof en;
@@ -117,6 +131,20 @@ const ko: Record<MessageKey, string> = {
   language: "English",
   loading: "불러오는 중…",
   menu: "메뉴",
+  orContinueWith: "또는 다음으로 계속",
+  continueWith: "{name}로 계속하기",
+  oauthDenied: "로그인을 취소했습니다.",
+  oauthFailed: "로그인에 실패했습니다. 다시 시도해 주세요.",
+  oauthUnavailable: "사용할 수 없는 로그인 방법입니다.",
+  signingIn: "로그인 중…",
+  account: "계정",
+  linkedProviders: "연결된 로그인",
+  noLinkedProviders: "연결된 로그인이 없습니다.",
+  remove: "연결 해제",
+  newPassword: "새 비밀번호",
+  currentPassword: "현재 비밀번호 (있다면)",
+  setPassword: "비밀번호 설정",
+  passwordSet: "비밀번호를 저장했습니다.",
 };
 
 const dictionaries: Record<Lang, Record<MessageKey, string>> = { en, ko };

@@ -125,6 +125,9 @@ export function Sidebar() {
           <button type="button" className="link-button" onClick={() => api.downloadExport(null, "json")}>
             {t("exportAll")}
           </button>
+          <Link to="/account" className="link-button">
+            {t("account")}
+          </Link>
           <button type="button" className="link-button" onClick={logout}>
             {t("logOut")}
           </button>

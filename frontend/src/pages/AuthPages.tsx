@@ -3,6 +3,7 @@ import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import * as api from "../api";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { LanguageSwitch } from "../components/LanguageSwitch";
+import { ProviderButtons } from "../components/ProviderButtons";
 import { useI18n } from "../i18n";
 import { safeNext } from "../next";
 
@@ -39,6 +40,10 @@ export function LoginPage() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const expired = Boolean((location.state as { expired?: boolean } | null)?.expired);
+  const [params] = useSearchParams();
+  const oauthError = params.get("oauth_error");
+  const oauthMessage =
+    oauthError === "denied" ? t("oauthDenied") : oauthError === "unavailable" ? t("oauthUnavailable") : oauthError ? t("oauthFailed") : null;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -57,6 +62,11 @@ export function LoginPage() {
   return (
     <AuthFrame title={t("logIn")}>
       {expired && <p className="notice">{t("errSession")}</p>}
+      {oauthMessage && (
+        <p role="alert" className="error">
+          {oauthMessage}
+        </p>
+      )}
       <form onSubmit={submit} className="stack">
         <label>
           {t("email")}
@@ -77,6 +87,7 @@ export function LoginPage() {
           {t("logIn")}
         </button>
       </form>
+      <ProviderButtons next={next} />
       <p className="muted">
         {t("noAccount")} <Link to={next === "/" ? "/signup" : `/signup?next=${encodeURIComponent(next)}`}>{t("createAccount")}</Link>
       </p>
@@ -143,6 +154,7 @@ export function SignupPage() {
           {t("signUp")}
         </button>
       </form>
+      <ProviderButtons next={next} />
       <p className="muted">
         {t("haveAccount")} <Link to={next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`}>{t("logIn")}</Link>
       </p>

@@ -1,0 +1,93 @@
+import { useEffect, useState, type FormEvent } from "react";
+import * as api from "../api";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { useI18n } from "../i18n";
+
+/** The member's logins: linked providers (removable, but never the last way in) and a password. */
+export function AccountPage() {
+  const { t } = useI18n();
+  const [user, setUser] = useState<api.User | null>(null);
+  const [linked, setLinked] = useState<api.LinkedAccount[]>([]);
+  const [password, setPassword] = useState("");
+  const [current, setCurrent] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const load = () => {
+    api.me().then(setUser, setError);
+    api.linkedAccounts().then(setLinked, setError);
+  };
+  useEffect(load, []);
+
+  async function unlink(account: api.LinkedAccount) {
+    setError(null);
+    try {
+      await api.unlinkAccount(account.id);
+      load();
+    } catch (caught) {
+      setError(caught);
+    }
+  }
+
+  async function savePassword(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    setNotice(null);
+    try {
+      await api.api("/api/auth/me", {
+        method: "PATCH",
+        body: JSON.stringify(current ? { password, current_password: current } : { password }),
+      });
+      setPassword("");
+      setCurrent("");
+      setNotice(t("passwordSet"));
+    } catch (caught) {
+      setError(caught);
+    }
+  }
+
+  return (
+    <section className="page">
+      <h1>{t("account")}</h1>
+      {user && (
+        <p>
+          <strong>{user.nickname}</strong> <span className="muted">{user.email ?? ""}</span>
+        </p>
+      )}
+      <h2>{t("linkedProviders")}</h2>
+      {linked.length === 0 && <p className="muted">{t("noLinkedProviders")}</p>}
+      <ul className="linked">
+        {linked.map((account) => (
+          <li key={account.id} className="row">
+            <span>{account.name}</span>
+            <button type="button" onClick={() => unlink(account)}>
+              {t("remove")}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <h2>{t("setPassword")}</h2>
+      <form className="stack" onSubmit={savePassword}>
+        <label>
+          {t("currentPassword")}
+          <input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
+        </label>
+        <label>
+          {t("newPassword")}
+          <input
+            type="password"
+            autoComplete="new-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </label>
+        <button type="submit" className="primary">
+          {t("setPassword")}
+        </button>
+      </form>
+      <ErrorNotice error={error} />
+      {notice && <p className="notice">{notice}</p>}
+    </section>
+  );
+}
