@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from bench.fake_upstream import FakeUpstream
+from bench.loopback import LoopbackServer
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -87,36 +84,13 @@ def upstream(fake_upstream_server: FakeUpstream, settings) -> FakeUpstream:
     return fake_upstream_server
 
 
-class LiveUvicorn:
+class LiveUvicorn(LoopbackServer):
     """haruchat's ASGI app served by uvicorn in a thread, against the test database."""
 
     def __init__(self, lifespan: str = "off") -> None:
         from config.asgi import application
 
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        config = uvicorn.Config(application, log_level="warning", lifespan=lifespan, access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> LiveUvicorn:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        super().__init__(application, lifespan=lifespan)
 
 
 @pytest.fixture

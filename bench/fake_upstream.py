@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import threading
 import time
 import uuid
@@ -35,6 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+
+from bench.loopback import LoopbackServer
 
 DEFAULTS: dict[str, Any] = {
     "latency": 0.0,
@@ -276,22 +277,16 @@ async def _answer_text(send: Any, exchange: Exchange, status: int, text: str, co
     await send({"type": "http.response.body", "body": text.encode()})
 
 
-class FakeUpstream:
+class FakeUpstream(LoopbackServer):
     """The fake upstream served by uvicorn in a background thread on a free loopback port."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.state = UpstreamState()
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind((host, port))
-        self.host, self.port = self.socket.getsockname()
-        config = uvicorn.Config(FakeUpstreamApp(self.state), log_level="warning", lifespan="off", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+        super().__init__(FakeUpstreamApp(self.state), host=host, port=port)
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
+        return f"{self.url}/v1"
 
     @property
     def exchanges(self) -> list[Exchange]:
@@ -302,19 +297,6 @@ class FakeUpstream:
 
     def reset(self) -> None:
         self.state.reset()
-
-    def start(self) -> FakeUpstream:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake upstream did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 def main() -> None:

@@ -20,13 +20,13 @@ import argparse
 import copy
 import json
 import secrets
-import socket
 import threading
-import time
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import uvicorn
+
+from bench.loopback import LoopbackServer
 
 CLIENT_ID = "standin-client"
 CLIENT_SECRET = "standin-secret"
@@ -129,7 +129,11 @@ class StandinApp:
         access = secrets.token_urlsafe(24)
         with self.state.lock:
             self.state.tokens[access] = provider
-        return 200, {}, {"access_token": access, "token_type": "bearer", "scope": "read:user,user:email", "expires_in": 3600}
+        return (
+            200,
+            {},
+            {"access_token": access, "token_type": "bearer", "scope": "read:user,user:email", "expires_in": 3600},
+        )
 
     def profile(self, provider: str, headers: dict[str, str], what: str) -> tuple[int, dict[str, str], Any]:
         token = headers.get("authorization", "").split(" ")[-1]
@@ -149,22 +153,12 @@ class StandinApp:
         return 200, {}, {"ok": True}
 
 
-class OAuthStandins:
+class OAuthStandins(LoopbackServer):
     """Both stand-ins on one free loopback port, served by uvicorn in a thread."""
 
     def __init__(self) -> None:
         self.state = StandinState()
-        self.socket = socket.socket()
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        config = uvicorn.Config(StandinApp(self.state), log_level="warning", lifespan="off", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(StandinApp(self.state))
 
     def settings(self) -> dict[str, str]:
         """haruchat's settings that point both providers here."""
@@ -178,19 +172,6 @@ class OAuthStandins:
             "HARUCHAT_KAKAO_AUTH_URL": self.url,
             "HARUCHAT_KAKAO_API_URL": self.url,
         }
-
-    def start(self) -> OAuthStandins:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the OAuth stand-ins did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 def main() -> None:
