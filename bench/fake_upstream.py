@@ -19,7 +19,7 @@ Switches are set in-process (`FakeUpstream.configure`) or over HTTP
 (`POST /_control` with a JSON object; `GET /_control/exchanges`;
 `POST /_control/reset`).
 
-Run alone:  python bench/fake_upstream.py --port 9100 [--latency 0.05]
+Run alone, from the repository root:  python -m bench.fake_upstream --port 9100 [--latency 0.05]
 """
 
 from __future__ import annotations

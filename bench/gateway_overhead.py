@@ -2,7 +2,7 @@
 fake upstream and (c) through haruchat's /v1 gateway (auth, quota, the full
 record), in interleaved rounds in one run, so machine noise hits both alike.
 
-    .venv/bin/python bench/gateway_overhead.py [--rounds 5] [--requests 200] [--concurrency 1 10]
+    .venv/bin/python -m bench.gateway_overhead [--rounds 5] [--requests 200] [--concurrency 1 10]
         [--database-url postgres://postgres@127.0.0.1:5432/bench] [--write docs/benchmarks.md]
 
 Reports p50/p95/p99 latency per path (median over rounds, with the spread),
@@ -148,7 +148,7 @@ def main() -> None:
 
     upstream_port = free_port()
     upstream = subprocess.Popen(
-        [str(BIN / "python"), "bench/fake_upstream.py", "--port", str(upstream_port)],
+        [str(BIN / "python"), "-m", "bench.fake_upstream", "--port", str(upstream_port)],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
     )
@@ -196,7 +196,7 @@ def main() -> None:
             f"\n## Gateway overhead — {dt.date.today().isoformat()}\n\n"
             f"Machine: {cores} cores{memory}, {platform.python_implementation()} {platform.python_version()}, "
             f"{database}, one uvicorn process. Command:\n\n"
-            f"```sh\n.venv/bin/python bench/gateway_overhead.py {' '.join(sys.argv[1:])}\n```\n"
+            f"```sh\n.venv/bin/python -m bench.gateway_overhead {' '.join(sys.argv[1:])}\n```\n"
         )
         with open(args.write, "a") as out:
             out.write(header + "\n".join(lines) + "\n")

@@ -58,6 +58,12 @@ class ModelListView(APIView):
         return Response({"default": provider.default_model(), "models": provider.models(), "provider": provider.name})
 
 
+class ConversationPageOutputSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null.")
+    previous = serializers.URLField(allow_null=True)
+    results = ConversationSummaryOutputSerializer(many=True)
+
+
 class ConversationListView(APIView):
     class CreateSerializer(serializers.Serializer):
         assistant = serializers.SlugRelatedField(
@@ -78,7 +84,8 @@ class ConversationListView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("search", str, description="Match titles and message text")],
-        responses={200: ConversationSummaryOutputSerializer(many=True)},
+        responses={200: ConversationPageOutputSerializer},
+        operation_id="conversation_list",
         summary="Own conversations, newest first",
     )
     def get(self, request: Request) -> Response:

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +33,23 @@ function freePort(): Promise<number> {
   });
 }
 
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${child.spawnargs.join(" ")} exited with ${child.exitCode}`);
+    const open = await new Promise<boolean>((done) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.end();
+        done(true);
+      });
+      socket.on("error", () => done(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -54,10 +71,11 @@ export default async function setup(project: TestProject) {
   // Stand-ins for GitHub's and Kakao's OAuth servers, on loopback.
   const standinPort = await freePort();
   const standinUrl = `http://127.0.0.1:${standinPort}`;
-  const standins = spawn(python, ["bench/oauth_standins.py", "--port", String(standinPort)], {
+  const standins = spawn(python, ["-m", "bench.oauth_standins", "--port", String(standinPort)], {
     cwd: repo,
     stdio: ["ignore", "inherit", "inherit"],
   });
+  await waitForPort(standinPort, standins);
   const env = {
     ...process.env,
     HARUCHAT_GITHUB_CLIENT_ID: "standin-client",
