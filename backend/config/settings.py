@@ -110,11 +110,16 @@ TEMPLATES = [
 DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'haruchat.sqlite3'}"
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Under ASGI each request runs in its own thread; persistent connections
-    # would pile up one per thread, so connections are short by default and
-    # checked before reuse when CONN_MAX_AGE is raised.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("HARUCHAT_DB_CONN_MAX_AGE", default=0)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Under ASGI each request runs in a thread of its own, so connections come
+    # from psycopg's pool (per process) instead of being opened per request;
+    # HARUCHAT_DB_POOL_SIZE=0 turns the pool off (e.g. behind PgBouncer).
+    pool_size = env.int("HARUCHAT_DB_POOL_SIZE", default=20)
+    if pool_size:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django must not
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("HARUCHAT_DB_CONN_MAX_AGE", default=0)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for the lock instead of failing at once, and take it at
     # BEGIN so two writers never deadlock upgrading a read lock.
