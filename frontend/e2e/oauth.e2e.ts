@@ -71,5 +71,14 @@ describe("OAuth login from the web app", () => {
     await page.locator(".linked li", { hasText: "Kakao" }).getByRole("button", { name: "Remove" }).click();
     await page.getByRole("alert").getByText(/only way to log in/).waitFor();
     await page.locator(".linked li", { hasText: "Kakao" }).waitFor();
+    // With an email and a password of their own, the member may log in without Kakao.
+    await page.getByRole("textbox", { name: "Email" }).fill("dal@example.com");
+    await page.getByRole("button", { name: "Save email" }).click();
+    await page.getByText("Email saved.").waitFor();
+    await page.getByLabel("New password").fill("a moonlit pass phrase");
+    await page.getByRole("button", { name: "Set password" }).click();
+    await page.getByText("Password saved.").waitFor();
+    await page.locator(".linked li", { hasText: "Kakao" }).getByRole("button", { name: "Remove" }).click();
+    await page.getByText("No linked logins.").waitFor();
   });
 });

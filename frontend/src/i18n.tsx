@@ -72,6 +72,8 @@ const en = {
   currentPassword: "Current password (if you have one)",
   setPassword: "Set password",
   passwordSet: "Password saved.",
+  saveEmail: "Save email",
+  emailSaved: "Email saved.",
 };
 
 export type MessageKey = keyof typeof en;
@@ -145,6 +147,8 @@ const ko: Record<MessageKey, string> = {
   currentPassword: "현재 비밀번호 (있다면)",
   setPassword: "비밀번호 설정",
   passwordSet: "비밀번호를 저장했습니다.",
+  saveEmail: "이메일 저장",
+  emailSaved: "이메일을 저장했습니다.",
 };
 
 const dictionaries: Record<Lang, Record<MessageKey, string>> = { en, ko };

@@ -8,13 +8,17 @@ export function AccountPage() {
   const { t } = useI18n();
   const [user, setUser] = useState<api.User | null>(null);
   const [linked, setLinked] = useState<api.LinkedAccount[]>([]);
+  const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [current, setCurrent] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
   const load = () => {
-    api.me().then(setUser, setError);
+    api.me().then((loaded) => {
+      setUser(loaded);
+      setEmail(loaded.email ?? "");
+    }, setError);
     api.linkedAccounts().then(setLinked, setError);
   };
   useEffect(load, []);
@@ -24,6 +28,18 @@ export function AccountPage() {
     try {
       await api.unlinkAccount(account.id);
       load();
+    } catch (caught) {
+      setError(caught);
+    }
+  }
+
+  async function saveEmail(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    setNotice(null);
+    try {
+      setUser(await api.api<api.User>("/api/auth/me", { method: "PATCH", body: JSON.stringify({ email }) }));
+      setNotice(t("emailSaved"));
     } catch (caught) {
       setError(caught);
     }
@@ -66,6 +82,14 @@ export function AccountPage() {
           </li>
         ))}
       </ul>
+      <h2>{t("email")}</h2>
+      <form className="row" onSubmit={saveEmail}>
+        <label>
+          <span className="visually-hidden">{t("email")}</span>
+          <input type="email" required autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} />
+        </label>
+        <button type="submit">{t("saveEmail")}</button>
+      </form>
       <h2>{t("setPassword")}</h2>
       <form className="stack" onSubmit={savePassword}>
         <label>
