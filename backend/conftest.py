@@ -85,9 +85,10 @@ def upstream(fake_upstream_server: FakeUpstream, settings) -> FakeUpstream:
 
 
 class LiveUvicorn(LoopbackServer):
-    """haruchat's ASGI app served by uvicorn in a thread, against the test database."""
+    """haruchat's ASGI app served by uvicorn in a thread, against the test database, with its
+    lifespan (the stale-call sweep at start, the provider's connections closed at the end)."""
 
-    def __init__(self, lifespan: str = "off") -> None:
+    def __init__(self, lifespan: str = "on") -> None:
         from config.asgi import application
 
         super().__init__(application, lifespan=lifespan)

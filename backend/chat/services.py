@@ -261,16 +261,18 @@ def call_fail(call: PreparedCall, exc: BaseException, *, produced: bool = False)
 
 
 def call_succeed(call: PreparedCall, response: dict[str, Any], *, usage_counted: bool = False) -> SendResult:
-    """Store the whole response and the answer, and add its tokens to the day's usage."""
-    assistant_message = _completion_succeed(call.completion, response, call.started, usage_counted=usage_counted)
-    _settle_usage(call, response)
+    """Store the whole response and the answer, and add its tokens to the day's usage (one transaction)."""
+    with transaction.atomic():
+        assistant_message = _completion_succeed(call.completion, response, call.started, usage_counted=usage_counted)
+        _settle_usage(call, response)
     return SendResult(call.user_message, assistant_message, call.completion, call.reservation.status)
 
 
 def call_cut(call: PreparedCall, response: dict[str, Any], *, usage_counted: bool) -> Message:
     """Keep the partial answer of a stream that broke off (then `call_fail(produced=True)`)."""
-    assistant_message = _completion_succeed(call.completion, response, call.started, usage_counted=usage_counted)
-    _settle_usage(call, response)
+    with transaction.atomic():
+        assistant_message = _completion_succeed(call.completion, response, call.started, usage_counted=usage_counted)
+        _settle_usage(call, response)
     return assistant_message
 
 
@@ -309,7 +311,7 @@ def completion_record_start(
 ) -> Completion:
     """Record the request before it is sent, as an in-progress call."""
     columns, prompts = request_columns(request)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         completion = Completion.objects.create(
             conversation=conversation,
             user=conversation.user,
@@ -343,7 +345,7 @@ def _completion_succeed(
     """Store the whole response and the answer as the conversation's next message."""
     latency_ms = _elapsed_ms(started)
     answer = response["choices"][0]["message"].get("content") or ""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         completion_record_response(completion=completion, response=response)
         completion.status = Completion.Status.SUCCEEDED
         completion.latency_ms = latency_ms

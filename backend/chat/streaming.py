@@ -1,7 +1,7 @@
 """Streamed answers: run a prepared call chunk by chunk, then store it whole.
 
-The stream runs on the event loop; each database step runs in a worker
-thread and gives its connection back at once, so nothing is held while the
+The stream runs on the event loop; each database step runs in a database
+thread (common.db) and gives its connection back at once, so nothing is held while the
 model is producing. Whatever happens — the upstream fails before the first
 token, the stream breaks or stalls, the client goes away — the member's
 message stays, the call is recorded, and a call that produced nothing is
@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
 
 from chat.models import Message
 from chat.services import ModelCallFailed, PreparedCall, SendResult, call_cut, call_fail, call_succeed, message_output
+from common.db import in_db
 from llm.errors import ProviderError, StreamBroken, UpstreamTimeout
-
-T = TypeVar("T")
 
 
 class ClientDisconnected(ProviderError):
@@ -38,20 +35,6 @@ CUT_FINISH_REASONS = {
     UpstreamTimeout.code: "timeout",
     ClientDisconnected.code: "client_disconnected",
 }
-
-
-async def in_db_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run ORM work off the event loop and give the connection back when done."""
-
-    def run() -> T:
-        try:
-            return function(*args, **kwargs)
-        finally:
-            if not connection.in_atomic_block:
-                connection.close()
-
-    # Thread-sensitive: under ASGI each request has its own thread for this.
-    return await sync_to_async(run, thread_sensitive=True)()
 
 
 @dataclass
@@ -180,16 +163,16 @@ async def stream_call(call: PreparedCall) -> AsyncIterator[StreamEvent]:
                 raise UpstreamTimeout("The model provider stopped sending before the answer was complete.") from None
             yield Delta(assembler.feed(chunk), chunk)
     except (asyncio.CancelledError, GeneratorExit):
-        await asyncio.shield(in_db_thread(_fail, call, assembler, ClientDisconnected()))
+        await asyncio.shield(in_db(_fail, call, assembler, ClientDisconnected()))
         raise
     except Exception as exc:
-        yield await in_db_thread(_fail, call, assembler, exc)
+        yield await in_db(_fail, call, assembler, exc)
         return
     finally:
         close = getattr(chunks, "aclose", None)
         if close is not None:
             await close()
-    result, response = await in_db_thread(_finish, call, assembler)
+    result, response = await in_db(_finish, call, assembler)
     yield Finished(result, response)
 
 

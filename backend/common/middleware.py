@@ -1,15 +1,17 @@
-"""A request id on every request: taken from X-Request-ID (a proxy's) or made
-up, put on each log line while the request runs, and sent back in the reply."""
+"""Middleware: a request id on every request, and static files that don't
+push every API request through a worker thread under ASGI."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
+from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.http import HttpRequest, HttpResponseBase
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -21,6 +23,9 @@ def _request_id(request: HttpRequest) -> str:
 
 
 class RequestIdMiddleware:
+    """Taken from X-Request-ID (a proxy's) or made up, put on each log line
+    while the request runs, and sent back in the reply."""
+
     sync_capable = True
     async_capable = True
 
@@ -44,3 +49,52 @@ class RequestIdMiddleware:
         response = await self.get_response(request)
         response["X-Request-ID"] = request_id_var.get()
         return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise that also runs natively under ASGI.
+
+    WhiteNoise's middleware is sync-only, so under ASGI every request (API
+    calls included) would hop to a worker thread and back around it. Here a
+    static file is looked up in WhiteNoise's in-memory table and streamed
+    from an async iterator; anything else goes straight on down the chain.
+    """
+
+    sync_capable = True
+    async_capable = True
+    BLOCK_SIZE = 64 * 1024
+
+    def __init__(self, get_response: Callable, *args: Any, **kwargs: Any) -> None:
+        super().__init__(get_response, *args, **kwargs)
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return super().__call__(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        if self.autorefresh:  # development only: looks at the disk
+            static_file = await sync_to_async(self.find_file)(request.path_info)
+        else:
+            static_file = self.files.get(request.path_info)
+        if static_file is None:
+            return await self.get_response(request)
+        response = static_file.get_response(request.method, request.META)
+        streamed = StreamingHttpResponse(self._blocks(response.file), status=int(response.status))
+        del streamed["Content-Type"]
+        for key, value in response.headers:
+            streamed[key] = value
+        return streamed
+
+    @classmethod
+    async def _blocks(cls, file: Any) -> AsyncIterator[bytes]:
+        """The file in blocks (files under STATIC_ROOT are small and in the page cache)."""
+        if file is None:  # HEAD, 304
+            return
+        try:
+            while block := file.read(cls.BLOCK_SIZE):
+                yield block
+        finally:
+            file.close()

@@ -2,7 +2,8 @@
 
 Django answers HTTP; this wrapper also answers uvicorn's lifespan events, so
 that at start-up, and every few minutes after, model calls left "in
-progress" by a process that died are closed and refunded.
+progress" by a process that died are closed and refunded, and at shutdown
+the model provider's connections are closed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 django_application = get_asgi_application()
+
+from llm.providers import get_provider  # noqa: E402  (needs the apps loaded above)
+
 logger = logging.getLogger("haruchat.lifespan")
 SWEEP_INTERVAL_SECONDS = 300
 
@@ -61,5 +65,6 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+            await get_provider().aclose()
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -17,6 +17,8 @@ from rest_framework.views import APIView
 
 from chat.services import call_fail, call_succeed
 from chat.streaming import Delta, Failed, Finished, stream_call
+from common.async_views import AsyncAPIView
+from common.db import in_db
 from gateway.authentication import ApiKeyAuthentication
 from gateway.errors import openai_exception_handler
 from gateway.models import ApiKey
@@ -101,11 +103,19 @@ class ModelNotFound(exceptions.NotFound):
     default_code = "model_not_found"
 
 
-class ChatCompletionView(GatewayView):
+class ChatCompletionView(AsyncAPIView):
+    """The hot path: async, so a call waiting on the model holds no thread and no connection."""
+
+    authentication_classes = (ApiKeyAuthentication,)
+    permission_classes = (IsAuthenticated,)
+
+    def get_exception_handler(self):  # type: ignore[no-untyped-def]
+        return openai_exception_handler
+
     @extend_schema(
         request=ChatCompletionSerializer, responses={200: dict}, summary="Chat completion (OpenAI-compatible)"
     )
-    def post(self, request: Request) -> Response | StreamingHttpResponse:
+    async def post(self, request: Request) -> Response | StreamingHttpResponse:
         data = ChatCompletionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upstream_request = {key: request.data[key] for key in data.validated_data if key != "messages"}
@@ -115,7 +125,7 @@ class ChatCompletionView(GatewayView):
             raise ModelNotFound(
                 f"The model {upstream_request['model']!r} does not exist. Available: {', '.join(models)}."
             )
-        call = gateway_prepare(key=request.auth, request=upstream_request)
+        call = await in_db(gateway_prepare, key=request.auth, request=upstream_request)
         headers = call.reservation.status.headers()
         if upstream_request.get("stream"):
             client_wants_usage = bool((request.data.get("stream_options") or {}).get("include_usage"))
@@ -124,10 +134,10 @@ class ChatCompletionView(GatewayView):
                 response[name] = value
             return response
         try:
-            answer = validate_completion(call.provider.complete(call.request))
+            answer = validate_completion(await call.provider.acomplete(call.request))
         except Exception as exc:
-            raise call_fail(call, exc) from exc
-        call_succeed(call, answer)
+            raise await in_db(call_fail, call, exc) from exc
+        await in_db(call_succeed, call, answer)
         return Response(answer, status=status.HTTP_200_OK, headers=headers)
 
 

@@ -14,6 +14,7 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx2
 import openai
 from django.conf import settings
 
@@ -21,6 +22,8 @@ from llm.errors import ProviderError, StreamBroken, UpstreamMalformed, UpstreamT
 from llm.providers import Provider
 
 logger = logging.getLogger(__name__)
+
+COMPLETIONS_PATH = "/chat/completions"
 
 
 class OpenAICompatProvider(Provider):
@@ -41,10 +44,18 @@ class OpenAICompatProvider(Provider):
         )
 
     def async_client(self) -> openai.AsyncOpenAI:
+        """The SDK's async client on aiohttp (its documented faster transport), one per event loop."""
         loop = asyncio.get_running_loop()
         if loop not in self._async_clients:
-            self._async_clients[loop] = openai.AsyncOpenAI(**self.client_options)
+            self._async_clients[loop] = openai.AsyncOpenAI(
+                **self.client_options, http_client=openai.DefaultAioHttpClient()
+            )
         return self._async_clients[loop]
+
+    async def aclose(self) -> None:
+        client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()
 
     def default_model(self) -> str:
         return settings.HARUCHAT_LLM_MODEL or "gpt-4o-mini"
@@ -59,16 +70,23 @@ class OpenAICompatProvider(Provider):
             return False
         return True
 
+    # Plain calls go through the SDK's documented `post` for custom requests:
+    # the request dict is already the JSON to send (validated above this
+    # layer), so the SDK's per-call type transform is skipped, and the raw
+    # response comes back as it crossed the wire.
     def complete(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
-            raw = self.client.chat.completions.with_raw_response.create(**request)
-            body = raw.http_response.text
+            raw = self.client.post(COMPLETIONS_PATH, body=request, cast_to=httpx2.Response)
         except openai.OpenAIError as exc:
             raise _provider_error(exc) from exc
+        return _json_body(raw.text)
+
+    async def acomplete(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise UpstreamMalformed("The model provider's response is not valid JSON.") from exc
+            raw = await self.async_client().post(COMPLETIONS_PATH, body=request, cast_to=httpx2.Response)
+        except openai.OpenAIError as exc:
+            raise _provider_error(exc) from exc
+        return _json_body(raw.text)
 
     async def stream(self, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """The SDK's stream, chunk by chunk, as the JSON objects the upstream sent."""
@@ -87,6 +105,13 @@ class OpenAICompatProvider(Provider):
         except Exception as exc:  # the transport broke: a cut connection, a half-sent event
             logger.warning("upstream stream broke: %r", exc)
             raise StreamBroken() from exc
+
+
+def _json_body(body: str) -> dict[str, Any]:
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise UpstreamMalformed("The model provider's response is not valid JSON.") from exc
 
 
 def _provider_error(exc: openai.OpenAIError, *, mid_stream: bool = False) -> ProviderError:

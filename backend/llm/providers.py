@@ -51,6 +51,10 @@ class Provider(abc.ABC):
         Raises a `llm.errors.ProviderError` when no usable answer came back.
         """
 
+    async def acomplete(self, request: dict[str, Any]) -> dict[str, Any]:
+        """`complete` for async callers; the default runs it in a worker thread."""
+        return await asyncio.to_thread(self.complete, request)
+
     async def stream(self, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Yield `chat.completion.chunk` dicts as the model produces them.
 
@@ -73,6 +77,10 @@ class Provider(abc.ABC):
                 "choices": [],
                 "usage": response["usage"],
             }
+
+    async def aclose(self) -> None:
+        """Close what the provider holds on the running event loop (at server shutdown)."""
+        return None
 
     def context_window(self) -> int | None:
         """Tokens the model can take (prompt and answer), if known: long conversations are trimmed to fit."""

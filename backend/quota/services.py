@@ -1,9 +1,10 @@
 """The daily allowance: reserve before a model call, refund or settle after.
 
 Following the race-safe design of Zulip's AI summaries: the reservation is
-one conditional UPDATE (`requests = requests + 1 WHERE requests < limit`),
-committed at once, so no transaction is held open across the model call, and
-any number of processes, threads and retries can never pass the limit.
+one conditional statement (`requests = requests + 1 WHERE requests < limit`,
+as an upsert that also creates the day's row), never held open across the
+model call, so any number of processes, threads and retries can never pass
+the limit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import F
 from django.utils import timezone
 from rest_framework import status
@@ -83,8 +84,11 @@ def quota_resets_at(day: dt.date) -> dt.datetime:
 
 
 def quota_limit_for(user: User) -> int:
-    override = QuotaOverride.objects.filter(user=user).values_list("daily_limit", flat=True).first()
-    return settings.HARUCHAT_DAILY_LIMIT if override is None else override
+    """The member's daily limit (an override read with the member, if loaded so, costs no query)."""
+    try:
+        return user.quota_override.daily_limit
+    except QuotaOverride.DoesNotExist:
+        return settings.HARUCHAT_DAILY_LIMIT
 
 
 def quota_status(*, user: User, now: dt.datetime | None = None) -> QuotaStatus:
@@ -93,29 +97,44 @@ def quota_status(*, user: User, now: dt.datetime | None = None) -> QuotaStatus:
     return QuotaStatus(limit=quota_limit_for(user), used=used, resets_at=quota_resets_at(day))
 
 
+# One statement creates today's row or counts one more on it, only while under
+# the limit, and says how many are used: no row comes back when the allowance
+# is spent. (INSERT ... SELECT ... WHERE: SQLite needs the WHERE to parse an
+# upsert from a SELECT; it also keeps a limit of 0 from counting the first.)
+_RESERVE_SQL = """
+    INSERT INTO {table} (user_id, day, requests, prompt_tokens, completion_tokens)
+    SELECT %s, %s, 1, 0, 0 WHERE %s > 0
+    ON CONFLICT (user_id, day) DO UPDATE SET requests = {table}.requests + 1
+    WHERE {table}.requests < %s
+    RETURNING requests
+"""
+
+
 def quota_reserve(*, user: User, now: dt.datetime | None = None) -> Reservation:
     """Count one model request, or raise 429 when today's allowance is spent.
 
     Fails closed: if the ledger can't be written, the request is refused (503).
     """
     day = quota_day(now)
+    limit = quota_limit_for(user)
+    table = connection.ops.quote_name(DailyUsage._meta.db_table)
     try:
-        limit = quota_limit_for(user)
-        DailyUsage.objects.bulk_create([DailyUsage(user=user, day=day)], ignore_conflicts=True)
-        counted = DailyUsage.objects.filter(user=user, day=day, requests__lt=limit).update(requests=F("requests") + 1)
-        used = DailyUsage.objects.filter(user=user, day=day).values_list("requests", flat=True).first() or 0
+        with connection.cursor() as cursor:
+            cursor.execute(_RESERVE_SQL.format(table=table), [user.pk, day, limit, limit])
+            counted = cursor.fetchone()
     except DatabaseError as exc:
         logger.exception("quota ledger unavailable")
         raise QuotaUnavailable() from exc
-    current = QuotaStatus(limit=limit, used=used, resets_at=quota_resets_at(day))
-    if not counted:
-        retry_after = max(math.ceil((current.resets_at - (now or timezone.now())).total_seconds()), 1)
+    resets_at = quota_resets_at(day)
+    if counted is None:
+        used = DailyUsage.objects.filter(user=user, day=day).values_list("requests", flat=True).first() or 0
+        current = QuotaStatus(limit=limit, used=used, resets_at=resets_at)
+        retry_after = max(math.ceil((resets_at - (now or timezone.now())).total_seconds()), 1)
         raise QuotaExceeded(
-            f"You have used all {limit} model requests for today. The allowance resets at "
-            f"{current.resets_at.isoformat()}.",
+            f"You have used all {limit} model requests for today. The allowance resets at {resets_at.isoformat()}.",
             headers={**current.headers(), "Retry-After": str(retry_after)},
         )
-    return Reservation(user_id=user.pk, day=day, status=current)
+    return Reservation(user_id=user.pk, day=day, status=QuotaStatus(limit=limit, used=counted[0], resets_at=resets_at))
 
 
 @contextmanager
