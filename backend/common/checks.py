@@ -6,7 +6,8 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, register
+from django.utils.module_loading import import_string
 
 
 @register()
@@ -34,4 +35,30 @@ def check_haruchat_settings(app_configs: Any = None, **kwargs: Any) -> list[Erro
         errors.append(
             Error("HARUCHAT_LLM_MODEL must name a model when HARUCHAT_LLM_PROVIDER=openai_compat.", id="haruchat.E004")
         )
+    return errors
+
+
+# Django's deploy checks look for its own middleware by dotted path; haruchat
+# installs async-capable subclasses of them (common.async_middleware), so those
+# three checks are silenced in settings and this one stands in for them.
+PROTECTIVE_MIDDLEWARE = {
+    "security.W001": "django.middleware.security.SecurityMiddleware",
+    "security.W002": "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "security.W003": "django.middleware.csrf.CsrfViewMiddleware",
+}
+
+
+@register(Tags.security, deploy=True)
+def check_protective_middleware(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    installed = [import_string(path) for path in settings.MIDDLEWARE]
+    errors = []
+    for django_id, path in PROTECTIVE_MIDDLEWARE.items():
+        required = import_string(path)
+        if not any(isinstance(cls, type) and issubclass(cls, required) for cls in installed):
+            errors.append(
+                Error(
+                    f"{path} (or a subclass) is not in MIDDLEWARE (Django's {django_id}).",
+                    id="haruchat.E005",
+                )
+            )
     return errors

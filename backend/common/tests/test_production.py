@@ -294,5 +294,11 @@ def test_collected_static_files_are_served_in_production(tmp_path):
         assert stylesheet != "/static/admin/css/base.css"  # fingerprinted name, cacheable forever
         client.request("GET", stylesheet)
         response = client.getresponse()
-        assert response.status == 200 and response.read()
+        served = response.read()
+        assert response.status == 200
+        assert served == (tmp_path / "static" / stylesheet.removeprefix("/static/")).read_bytes()
         assert "max-age=315360000" in response.getheader("Cache-Control")
+        client.request("HEAD", stylesheet)
+        head = client.getresponse()
+        assert head.status == 200 and head.read() == b""
+        assert int(head.getheader("Content-Length")) == len(served)
