@@ -63,6 +63,7 @@ def test_admin_override_replaces_the_default_limit(member, other_member):
         quota_reserve(user=member)
     with pytest.raises(QuotaExceeded):
         quota_reserve(user=other_member)
+    assert quota_status(user=other_member).used == 0  # a limit of 0 never counts the first
     assert quota_status(user=member).limit == 7
 
 
