@@ -64,9 +64,18 @@ class ConversationPageOutputSerializer(serializers.Serializer):
     results = ConversationSummaryOutputSerializer(many=True)
 
 
+class SlugNotFoundOnNul(serializers.SlugRelatedField):
+    """A slug with a NUL byte names nothing; PostgreSQL would refuse the lookup itself (a 500)."""
+
+    def to_internal_value(self, data):  # type: ignore[no-untyped-def]
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\x00"))
+        return super().to_internal_value(data)
+
+
 class ConversationListView(APIView):
     class CreateSerializer(serializers.Serializer):
-        assistant = serializers.SlugRelatedField(
+        assistant = SlugNotFoundOnNul(
             slug_field="slug", queryset=Assistant.objects.filter(is_active=True), required=False
         )
         intake = serializers.DictField(

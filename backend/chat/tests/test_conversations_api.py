@@ -131,3 +131,9 @@ def test_a_free_chat_is_titled_by_its_first_message(api, upstream):
     conversation = start_conversation(api)
     send(api, conversation["id"], "How do I brew   green tea properly?")
     assert api.get(f"/api/conversations/{conversation['id']}").json()["title"] == "How do I brew green tea properly?"
+
+
+def test_an_assistant_slug_with_a_nul_byte_is_a_400_not_a_500(api):
+    response = api.post("/api/conversations", {"assistant": "free\x00chat"}, format="json")
+    assert response.status_code == 400
+    assert "assistant" in response.json()["errors"]
