@@ -1,13 +1,17 @@
 """What haruchat adds to a model call: the same request sent (a) straight to the
-fake upstream and (c) through haruchat's /v1 gateway (auth, quota, the full
-record), in interleaved rounds in one run, so machine noise hits both alike.
+fake upstream, (b) through a bare pass-through view in haruchat (the same
+Django stack and SDK call, no auth, quota or record) and (c) through
+haruchat's /v1 gateway (auth, quota, the full record), in interleaved rounds
+in one run, so machine noise hits all three alike.
 
-    .venv/bin/python -m bench.gateway_overhead [--rounds 5] [--requests 200] [--concurrency 1 10]
-        [--database-url postgres://postgres@127.0.0.1:5432/bench] [--write docs/benchmarks.md]
+    .venv/bin/python -m bench.gateway_overhead [--rounds 5] [--requests 200] [--concurrency 1 10 100]
+        [--stream-requests 20] [--database-url postgres://postgres@127.0.0.1:5432/bench]
+        [--write docs/benchmarks.md]
 
 Reports p50/p95/p99 latency per path (median over rounds, with the spread),
-the added milliseconds (c - a), requests per second, and for streams the
-added time to the first byte.
+the added milliseconds (c - a and c - b) and requests per second; for
+streams (64 chunks 20 ms apart) the time to the first chunk and the gap
+between chunks.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -65,10 +70,28 @@ def request(connection: http.client.HTTPConnection, path: str, body: dict, heade
     return first_byte, time.perf_counter() - started
 
 
+def stream_request(connection: http.client.HTTPConnection, path: str, body: dict, headers: dict) -> tuple[float, list]:
+    """One streamed POST; returns (seconds to the first chunk, the gaps between chunks in seconds)."""
+    started = time.perf_counter()
+    connection.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **headers})
+    response = connection.getresponse()
+    if response.status != 200:
+        raise RuntimeError(f"{path}: HTTP {response.status}: {response.read()[:300]!r}")
+    arrivals = []
+    while line := response.readline():
+        if line.startswith(b"data: "):
+            arrivals.append(time.perf_counter())
+            if line.startswith(b"data: [DONE]"):
+                break
+    response.read()
+    return arrivals[0] - started, [later - earlier for earlier, later in itertools.pairwise(arrivals[:-1])]
+
+
 def run_load(port: int, path: str, headers: dict, body: dict, total: int, concurrency: int) -> dict:
     """`total` requests over `concurrency` keep-alive connections; latencies in ms."""
     first_bytes: list[float] = []
     totals: list[float] = []
+    gaps: list[float] = []
     per_worker = max(total // concurrency, 1)
     barrier = threading.Barrier(concurrency + 1)
 
@@ -76,6 +99,11 @@ def run_load(port: int, path: str, headers: dict, body: dict, total: int, concur
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         barrier.wait()
         for _ in range(per_worker):
+            if body.get("stream"):
+                first, between = stream_request(connection, path, body, headers)
+                first_bytes.append(first * 1000)
+                gaps.extend(gap * 1000 for gap in between)
+                continue
             first, whole = request(connection, path, body, headers)
             first_bytes.append(first * 1000)
             totals.append(whole * 1000)
@@ -89,7 +117,8 @@ def run_load(port: int, path: str, headers: dict, body: dict, total: int, concur
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    return {"total": sorted(totals), "first_byte": sorted(first_bytes), "rps": len(totals) / elapsed}
+    count = len(totals) or len(first_bytes)
+    return {"total": sorted(totals), "first_byte": sorted(first_bytes), "gap": sorted(gaps), "rps": count / elapsed}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -105,6 +134,12 @@ def summarize(rounds: list[dict], key: str) -> dict:
     return out
 
 
+def configure_upstream(port: int, **switches: object) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", "/_control", json.dumps(switches), {"Content-Type": "application/json"})
+    connection.getresponse().read()
+
+
 def setup_haruchat(args: argparse.Namespace, upstream_port: int, workdir: str) -> tuple[subprocess.Popen, int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HARUCHAT_", "DJANGO_", "DATABASE_URL"))}
     env.update(
@@ -115,6 +150,7 @@ def setup_haruchat(args: argparse.Namespace, upstream_port: int, workdir: str) -
         HARUCHAT_LLM_MODEL="fake-model",
         HARUCHAT_DAILY_LIMIT="1000000000",
         HARUCHAT_LOG_LEVEL="WARNING",
+        HARUCHAT_BENCH_PASSTHROUGH="true",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
     )
     subprocess.run([str(BIN / "python"), "backend/manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
@@ -141,7 +177,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=200, help="requests per path per round")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--stream-requests", type=int, default=20, help="streamed requests per path per round")
     parser.add_argument("--database-url", default="", help="PostgreSQL for haruchat (default: SQLite)")
     parser.add_argument("--write", help="append the results to this Markdown file")
     args = parser.parse_args()
@@ -157,31 +194,42 @@ def main() -> None:
     server, port, key = setup_haruchat(args, upstream_port, workdir)
     paths = {
         "a: direct to the upstream": (upstream_port, "/v1/chat/completions", {}),
+        "b: haruchat, bare pass-through": (port, "/v1/_bench/passthrough", {}),
         "c: through haruchat /v1": (port, "/v1/chat/completions", {"Authorization": f"Bearer {key}"}),
     }
+    a_name, b_name, c_name = paths
     lines = []
     try:
         for stream in (False, True):
             body = {**BODY, "stream": stream}
+            configure_upstream(upstream_port, chunks=64 if stream else 8, chunk_delay=0.02 if stream else 0.0)
             for concurrency in args.concurrency:
+                total = args.stream_requests if stream else args.requests
                 results: dict[str, list[dict]] = {name: [] for name in paths}
-                for _ in range(args.rounds):  # interleaved: a, c, a, c, ...
+                for _ in range(args.rounds):  # interleaved: a, b, c, a, b, c, ...
                     for name, (p, path, headers) in paths.items():
-                        results[name].append(run_load(p, path, headers, body, args.requests, concurrency))
-                key_name = "first_byte" if stream else "total"
-                summary = {name: summarize(rounds, key_name) for name, rounds in results.items()}
-                a, c = summary["a: direct to the upstream"], summary["c: through haruchat /v1"]
-                what = "time to first byte" if stream else "latency"
-                title = f"{'Streaming' if stream else 'Plain'}, concurrency {concurrency}"
-                lines.append(f"\n**{title}** ({what}, ms; median of {args.rounds} rounds, [min-max])\n")
-                lines.append("| path | p50 | p95 | p99 | req/s |")
-                lines.append("|---|---|---|---|---|")
-                for name, s in summary.items():
-                    cells = " | ".join(f"{m:.2f} [{lo:.2f}-{hi:.2f}]" for m, lo, hi in (s["p50"], s["p95"], s["p99"]))
-                    lines.append(f"| {name} | {cells} | {s['rps']:.0f} |")
-                added = " | ".join(f"{c[q][0] - a[q][0]:+.2f}" for q in ("p50", "p95", "p99"))
-                lines.append(f"| **added by haruchat (c - a)** | {added} | {a['rps'] / c['rps']:.1f}x fewer req/s |")
-                print("\n".join(lines[-(len(summary) + 4) :]), flush=True)
+                        results[name].append(run_load(p, path, headers, body, total, concurrency))
+                keys = (
+                    [("first_byte", "time to first chunk"), ("gap", "gap between chunks")]
+                    if stream
+                    else [("total", "latency")]
+                )
+                for key_name, what in keys:
+                    summary = {name: summarize(rounds, key_name) for name, rounds in results.items()}
+                    a, b, c = summary[a_name], summary[b_name], summary[c_name]
+                    title = f"{'Streaming (64 chunks, 20 ms apart)' if stream else 'Plain'}, concurrency {concurrency}"
+                    lines.append(f"\n**{title}** ({what}, ms; median of {args.rounds} rounds, [min-max])\n")
+                    lines.append("| path | p50 | p95 | p99 | req/s |")
+                    lines.append("|---|---|---|---|---|")
+                    for name, s_ in summary.items():
+                        cells = " | ".join(
+                            f"{m:.2f} [{lo:.2f}-{hi:.2f}]" for m, lo, hi in (s_["p50"], s_["p95"], s_["p99"])
+                        )
+                        lines.append(f"| {name} | {cells} | {s_['rps']:.0f} |")
+                    for label, base in (("c - a", a), ("c - b", b)):
+                        added = " | ".join(f"{c[q][0] - base[q][0]:+.2f}" for q in ("p50", "p95", "p99"))
+                        lines.append(f"| **added by haruchat ({label})** | {added} | |")
+                    print("\n".join(lines[-(len(summary) + 5) :]), flush=True)
     finally:
         server.terminate()
         upstream.terminate()

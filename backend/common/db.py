@@ -11,15 +11,17 @@ waits on the model.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 _executor: ThreadPoolExecutor | None = None
 
@@ -40,9 +42,39 @@ def _release_connection() -> None:
     connection.close()
 
 
+# PostgreSQL's codes for a connection that is gone: class 08, and the server
+# shutting down or killing the backend (57P01-57P03).
+LOST_CONNECTION_CODES = ("08", "57P01", "57P02", "57P03")
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether the error (or the one it wraps, like the quota's 503) says the connection was lost."""
+    error = exc if isinstance(exc, (OperationalError, InterfaceError)) else exc.__cause__
+    if not isinstance(error, (OperationalError, InterfaceError)) or connection.vendor != "postgresql":
+        return False  # SQLite is a file: its errors are never a lost connection
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(LOST_CONNECTION_CODES)
+
+
 def _unit(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """One unit of work; run again once on a new connection if the old one was lost.
+
+    A connection the database dropped (a restart, a failover, a killed
+    backend) fails the unit's first statement, before anything is written;
+    each unit is a transaction or idempotent, so running it again is safe.
+    """
     try:
-        return function(*args, **kwargs)
+        try:
+            return function(*args, **kwargs)
+        except Exception as exc:
+            if connection.in_atomic_block or not _connection_lost(exc):
+                raise
+            logger.warning("database connection lost; running %s again on a new one", function.__qualname__)
+            connection.close()
+            pool = getattr(connection, "pool", None)
+            if pool is not None:
+                pool.check()  # its idle connections were likely lost too: replace them before taking one
+            return function(*args, **kwargs)
     finally:
         _release_connection()
 

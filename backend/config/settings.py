@@ -309,6 +309,9 @@ HARUCHAT_LLM_TIMEOUT = env.float("HARUCHAT_LLM_TIMEOUT", default=60.0)
 # A call still "in progress" after this long was abandoned by a process that
 # died; it is closed as failed and refunded (at start-up and every few minutes).
 HARUCHAT_STALE_CALL_SECONDS = env.int("HARUCHAT_STALE_CALL_SECONDS", default=900)
+# Benchmarks only (bench/gateway_overhead.py): /v1/_bench/passthrough forwards a
+# request to the provider with no auth, quota or record. Never turn on in production.
+HARUCHAT_BENCH_PASSTHROUGH = env.bool("HARUCHAT_BENCH_PASSTHROUGH", default=False)
 # The default model, and every model a conversation may choose (comma list;
 # empty means only the default).
 HARUCHAT_LLM_MODEL = env.str("HARUCHAT_LLM_MODEL", default="")

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -139,6 +139,31 @@ class ChatCompletionView(AsyncAPIView):
             raise await in_db(call_fail, call, exc) from exc
         await in_db(call_succeed, call, answer)
         return Response(answer, status=status.HTTP_200_OK, headers=headers)
+
+
+class BenchPassThroughView(AsyncAPIView):
+    """The benchmark's path (b): the same stack and provider call as /v1, minus auth, quota and record.
+
+    Routed only with HARUCHAT_BENCH_PASSTHROUGH, so the benchmark can tell
+    what Django and the SDK cost from what haruchat's own work costs.
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(exclude=True)
+    async def post(self, request: Request) -> Response | StreamingHttpResponse:
+        provider = get_provider()
+        if request.data.get("stream"):
+            chunks = provider.stream(dict(request.data))
+            return StreamingHttpResponse(_passed_through(chunks), content_type="text/event-stream")
+        return Response(await provider.acomplete(dict(request.data)))
+
+
+async def _passed_through(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
+    yield b"data: [DONE]\n\n"
 
 
 async def chunk_stream(call: Any, client_wants_usage: bool) -> AsyncIterator[bytes]:
