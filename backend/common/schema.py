@@ -1,12 +1,15 @@
-"""OpenAPI naming for our style: one APIView per operation, each with its own
-nested InputSerializer/OutputSerializer, become distinct schema components
-(e.g. LoginInput, QuotaOutput) instead of colliding as Input/Output."""
+"""OpenAPI for our style: one APIView per operation, each with its own nested
+InputSerializer/OutputSerializer, become distinct schema components (e.g.
+LoginInput, QuotaOutput) instead of colliding as Input/Output; and every
+operation documents the error responses it can give, in the one error shape,
+so a client (or schemathesis) can rely on the status codes."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 
 
 class HaruchatAutoSchema(AutoSchema):
@@ -16,3 +19,56 @@ class HaruchatAutoSchema(AutoSchema):
         if outer and not name.startswith(outer):
             return outer.split(".")[-1].removesuffix("View") + name
         return name
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        return _documented_errors(self, responses) if direction == "response" else responses
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape (common.exceptions); /v1 adds OpenAI's `error` object."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(required=False, help_text="Field name to its messages (validation errors).")
+    error = serializers.DictField(required=False, help_text="/v1 only: OpenAI's error object.")
+
+
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input",
+    "401": "Not logged in, or the credentials are wrong",
+    "404": "No such object (or not yours)",
+    "409": "Conflicts with the current state",
+    "413": "Request body too large",
+    "415": "Not JSON",
+    "429": "Too many requests (daily allowance spent, or too many failed logins)",
+    "502": "The model gave no usable answer (the message is kept, the request not counted)",
+    "503": "The model or the usage ledger cannot be reached",
+    "504": "The model did not answer in time",
+}
+# Operations that call the model, and so can answer with its failures.
+MODEL_CALLS = ("/messages", "/v1/chat/completions")
+
+
+def _error_statuses(method: str, path: str, public: bool) -> list[str]:
+    statuses = ["400"]
+    if not public or "/auth/" in path:
+        statuses.append("401")
+    if "{" in path or path.endswith(MODEL_CALLS):
+        statuses.append("404")  # /v1: an unknown model
+    if method in ("POST", "PUT", "PATCH"):
+        statuses += ["413", "415", "429"]
+    if method == "DELETE" or path.endswith("/me"):
+        statuses.append("409")
+    if method == "POST" and path.endswith(MODEL_CALLS):
+        statuses += ["502", "503", "504"]
+    return statuses
+
+
+def _documented_errors(schema: AutoSchema, responses: dict[str, Any]) -> dict[str, Any]:
+    public = not schema.view.authentication_classes and schema.method == "GET"
+    error_response = schema._get_response_for_code(ErrorSerializer, "400")
+    for status in _error_statuses(schema.method, schema.path, public):
+        if status not in responses:
+            responses[status] = {**error_response, "description": ERROR_DESCRIPTIONS[status]}
+    return responses

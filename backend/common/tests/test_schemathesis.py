@@ -13,7 +13,11 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from accounts.services import tokens_for_user
 from conftest import make_member
@@ -49,4 +53,6 @@ def test_no_input_gets_a_server_error_or_an_undocumented_shape(case, member_head
     )
     if case.path.endswith("/start"):
         return  # the OAuth start redirects the browser to a provider: no JSON to check
-    case.validate_response(response, checks=[response_schema_conformance, content_type_conformance])
+    case.validate_response(
+        response, checks=[response_schema_conformance, content_type_conformance, status_code_conformance]
+    )
