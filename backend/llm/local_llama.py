@@ -12,6 +12,7 @@ import atexit
 import importlib.util
 import logging
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -72,8 +73,17 @@ def close_models() -> None:
     _loaded.clear()
 
 
+# How long a Python thread may hold the GIL before another may run (CPython's
+# default is 5 ms). The thread that drives llama.cpp runs a little Python per
+# token; with the default, the event loop could wait up to 5 ms behind it.
+GIL_SWITCH_INTERVAL = 0.0005
+
+
 class LocalLlamaProvider(Provider):
     name = "local"
+
+    def __init__(self) -> None:
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
 
     def default_model(self) -> str:
         return settings.HARUCHAT_LLM_MODEL or settings.HARUCHAT_LOCAL_MODEL_NAME
