@@ -306,6 +306,9 @@ HARUCHAT_LLM_PROVIDER = env.str("HARUCHAT_LLM_PROVIDER", default="local")
 HARUCHAT_LLM_BASE_URL = env.str("HARUCHAT_LLM_BASE_URL", default="https://api.openai.com/v1")
 HARUCHAT_LLM_API_KEY = env.str("HARUCHAT_LLM_API_KEY", default="")
 HARUCHAT_LLM_TIMEOUT = env.float("HARUCHAT_LLM_TIMEOUT", default=60.0)
+# Connections a process may hold to the model provider at once (each open
+# stream holds one; more wait for a free one).
+HARUCHAT_LLM_MAX_CONNECTIONS = env.int("HARUCHAT_LLM_MAX_CONNECTIONS", default=10000)
 # A call still "in progress" after this long was abandoned by a process that
 # died; it is closed as failed and refunded (at start-up and every few minutes).
 HARUCHAT_STALE_CALL_SECONDS = env.int("HARUCHAT_STALE_CALL_SECONDS", default=900)

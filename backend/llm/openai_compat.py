@@ -47,8 +47,12 @@ class OpenAICompatProvider(Provider):
         """The SDK's async client on aiohttp (its documented faster transport), one per event loop."""
         loop = asyncio.get_running_loop()
         if loop not in self._async_clients:
+            # The SDK caps a client at 1 000 connections; each open stream holds
+            # one, so a process serving more streams than that would queue them.
+            # (No limit at all is worse: the aiohttp transport then falls back to 100.)
+            limits = httpx2.Limits(max_connections=settings.HARUCHAT_LLM_MAX_CONNECTIONS)
             self._async_clients[loop] = openai.AsyncOpenAI(
-                **self.client_options, http_client=openai.DefaultAioHttpClient()
+                **self.client_options, http_client=openai.DefaultAioHttpClient(limits=limits)
             )
         return self._async_clients[loop]
 
