@@ -14,7 +14,7 @@ import logging
 import os
 from typing import Any
 
-from django.core.asgi import get_asgi_application
+from common.asgi_handler import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
