@@ -6,6 +6,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from http.client import HTTPMessage
 
 from accounts.services import tokens_for_user
 from chat.models import Completion, Message
@@ -15,7 +16,8 @@ from conftest import make_member
 from quota.models import DailyUsage
 
 
-def post_json(url: str, token: str, body: dict) -> tuple[int, dict, dict]:
+def post_json(url: str, token: str, body: dict) -> tuple[int, HTTPMessage, dict]:
+    """Status, headers (looked up case-insensitively, as HTTP's are) and JSON body."""
     request = urllib.request.Request(
         url,
         data=json.dumps(body).encode(),
@@ -24,9 +26,9 @@ def post_json(url: str, token: str, body: dict) -> tuple[int, dict, dict]:
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, dict(response.headers), json.loads(response.read())
+            return response.status, response.headers, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), json.loads(error.read())
+        return error.code, error.headers, json.loads(error.read())
 
 
 def test_thirty_concurrent_sends_over_http_let_exactly_five_through(live_uvicorn, upstream):
