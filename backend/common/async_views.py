@@ -4,11 +4,12 @@ DRF 3.18 only runs views synchronously, and under ASGI Django runs a sync
 view in a thread made for the request. `AsyncAPIView` keeps everything DRF
 does — parsing, authentication, permissions, throttles, the exception
 handler, content negotiation, rendering, the OpenAPI schema — but runs it as
-a coroutine: the parts that may touch the database (`initial`) run as one
-unit in a database thread (common.db), the rest is plain Python on the event
-loop, and the handler awaits the model with no thread and no connection
-held. (adrf does much the same, but runs `initial` and the rendering each in
-a thread-sensitive hop, a thread and a new connection per request.)
+a coroutine: the parts that may touch the database (`initial`, and the
+handler's own `prepare_<method>`) run as one unit in a database thread
+(common.db), the rest is plain Python on the event loop, and the handler
+awaits the model with no thread and no connection held. (adrf does much the
+same, but runs `initial` and the rendering each in a thread-sensitive hop,
+a thread and a new connection per request.)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.response import SimpleTemplateResponse
 from django.utils.functional import classproperty
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from common.db import in_db
@@ -35,11 +37,12 @@ class AsyncAPIView(APIView):
         self.request = drf_request
         self.headers = self.default_response_headers
         try:
-            await in_db(self.initial, drf_request, *args, **kwargs)
             method = drf_request.method.lower()
             handler = getattr(self, method, self.http_method_not_allowed)
             if method not in self.http_method_names:
                 handler = self.http_method_not_allowed
+            prepare = getattr(self, f"prepare_{method}", None) if handler != self.http_method_not_allowed else None
+            self.prepared = await in_db(self._initial_and_prepare, prepare, drf_request, *args, **kwargs)
             response = handler(drf_request, *args, **kwargs)
             if inspect.isawaitable(response):
                 response = await response
@@ -47,6 +50,17 @@ class AsyncAPIView(APIView):
             response = self.handle_exception(exc)
         self.response = self.finalize_response(drf_request, response, *args, **kwargs)
         return _rendered(self.response)
+
+    def _initial_and_prepare(self, prepare: Any, request: Request, *args: Any, **kwargs: Any) -> Any:
+        """DRF's checks, then the handler's own database work (`prepare_<method>`), as one unit.
+
+        A view whose handler must read or write the database before it
+        awaits anything defines `prepare_post` (say); its result is
+        `self.prepared`. One thread hop and one pooled connection then serve
+        both, and the order of errors stays DRF's: 401/403 before 400.
+        """
+        self.initial(request, *args, **kwargs)
+        return prepare(request, *args, **kwargs) if prepare is not None else None
 
 
 def _rendered(response: HttpResponseBase) -> HttpResponseBase:

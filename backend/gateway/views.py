@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat.services import call_fail, call_succeed
+from chat.services import PreparedCall, call_fail, call_succeed
 from chat.streaming import Delta, Failed, Finished, stream_call
 from common.async_views import AsyncAPIView
 from common.db import in_db
@@ -112,10 +112,8 @@ class ChatCompletionView(AsyncAPIView):
     def get_exception_handler(self):  # type: ignore[no-untyped-def]
         return openai_exception_handler
 
-    @extend_schema(
-        request=ChatCompletionSerializer, responses={200: dict}, summary="Chat completion (OpenAI-compatible)"
-    )
-    async def post(self, request: Request) -> Response | StreamingHttpResponse:
+    def prepare_post(self, request: Request) -> PreparedCall:
+        """Check the body, then count and record the call (in the database unit that authenticated it)."""
         data = ChatCompletionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upstream_request = {key: request.data[key] for key in data.validated_data if key != "messages"}
@@ -125,9 +123,15 @@ class ChatCompletionView(AsyncAPIView):
             raise ModelNotFound(
                 f"The model {upstream_request['model']!r} does not exist. Available: {', '.join(models)}."
             )
-        call = await in_db(gateway_prepare, key=request.auth, request=upstream_request)
+        return gateway_prepare(key=request.auth, request=upstream_request)
+
+    @extend_schema(
+        request=ChatCompletionSerializer, responses={200: dict}, summary="Chat completion (OpenAI-compatible)"
+    )
+    async def post(self, request: Request) -> Response | StreamingHttpResponse:
+        call: PreparedCall = self.prepared
         headers = call.reservation.status.headers()
-        if upstream_request.get("stream"):
+        if call.request.get("stream"):
             client_wants_usage = bool((request.data.get("stream_options") or {}).get("include_usage"))
             response = StreamingHttpResponse(chunk_stream(call, client_wants_usage), content_type="text/event-stream")
             for name, value in {**headers, **SSE_HEADERS}.items():

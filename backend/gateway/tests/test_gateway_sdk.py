@@ -138,3 +138,35 @@ def test_tokens_do_not_cross_over(sdk, live_uvicorn):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request)
     assert caught.value.code == 401
+
+
+def _post_raw(url: str, secret: str, body: bytes, method: str = "POST") -> tuple[int, dict]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        url, data=body if method == "POST" else None, method=method,
+        headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_key_is_checked_before_the_body_and_a_bad_body_is_neither_counted_nor_recorded(sdk, live_uvicorn, upstream):
+    url = f"{live_uvicorn.url}/v1/chat/completions"
+    status, body = _post_raw(url, "hc-not-a-key", b'{"model": "fake-model", "messages": []}')
+    assert status == 401 and body["error"]["type"] == "authentication_error"
+
+    status, body = _post_raw(url, sdk.secret, b'{"model": "fake-model", "messages": []}')
+    assert status == 400 and body["error"]["param"] == "messages"
+    status, body = _post_raw(url, sdk.secret, b'{"model": "gpt-nope", "messages": [{"role": "user", "content": "hi"}]}')
+    assert status == 404 and body["error"]["code"] == "model_not_found"
+    status, body = _post_raw(url, sdk.secret, b"", method="GET")
+    assert status == 405
+    assert used(sdk.member) == 0
+    assert not Conversation.objects.filter(user=sdk.member).exists()
+    assert upstream.exchanges == []
