@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import functools
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -108,16 +108,33 @@ def provider_class() -> type[Provider]:
     return cls
 
 
-@functools.cache
+_provider: Provider | None = None
+_provider_lock = threading.Lock()
+
+
 def get_provider() -> Provider:
-    """The configured provider; one instance per process (it may hold a loaded model)."""
-    return provider_class()()
+    """The configured provider; one instance per process (it may hold a loaded model).
+
+    Built under a lock: the first calls of a burst come from several
+    database threads at once, and each would otherwise build its own (a
+    second copy of the model, or an HTTP connection pool left unclosed).
+    """
+    global _provider
+    provider = _provider
+    if provider is None:
+        with _provider_lock:
+            if _provider is None:
+                _provider = provider_class()()
+            provider = _provider
+    return provider
 
 
 def reset_provider_cache(**kwargs: Any) -> None:
     """Forget the provider when a test changes the settings it was built from."""
+    global _provider
     if kwargs.get("setting", "").startswith("HARUCHAT_LLM") or kwargs.get("setting", "").startswith("HARUCHAT_LOCAL"):
-        get_provider.cache_clear()
+        with _provider_lock:
+            _provider = None
 
 
 def validate_completion(response: Any) -> dict[str, Any]:
