@@ -494,7 +494,7 @@ def main() -> None:
         header = (
             f"\n## Concurrent streams — {dt.date.today().isoformat()}\n\n"
             f"Machine: {cores} cores{memory}, {platform.python_implementation()} {platform.python_version()}, "
-            f"PostgreSQL, one uvicorn process (httptools, uvloop), fd limit {fd_limit}; the bench client "
+            f"PostgreSQL, one uvicorn process (h11, asyncio loop), fd limit {fd_limit}; the bench client "
             f"(aiohttp) and the fake upstream share the same cores. Each answer is {args.chunks} chunks "
             f"{args.chunk_delay} s apart (~{stream_seconds:.1f} s a stream); N streams open over {args.ramp} s, "
             f"spread over {args.users} members' API keys. A stall is a gap over {STALL_FACTOR}x the pacing "
