@@ -1,0 +1,41 @@
+"""The SQL statements one /v1 call makes: a fixed number, whatever the member's history."""
+
+from __future__ import annotations
+
+from chat.services import call_succeed
+from conftest import make_member
+from gateway.services import api_key_authenticate, api_key_create, gateway_prepare
+
+REQUEST = {
+    "model": "fake-model",
+    "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "How long is a day?"}],
+}
+ANSWER = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "fake-model",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "A day."}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
+}
+
+
+def one_call(secret: str) -> None:
+    key = api_key_authenticate(secret)
+    call = gateway_prepare(key=key, request=REQUEST)
+    call_succeed(call, ANSWER)
+
+
+def test_a_gateway_call_takes_a_fixed_number_of_queries(db, upstream, django_assert_num_queries, settings):
+    settings.HARUCHAT_DAILY_LIMIT = 100
+    _, secret = api_key_create(user=make_member(), name="bench")
+    one_call(secret)  # the first call also stamps the key's last use
+    # 1 key lookup; before the call: the quota, the assistant, the conversation, its messages, the call and its
+    # prompts; after it: the reply, its choices, the call's status, the answer, the conversation, the usage;
+    # plus a savepoint and its release around each of the two transactions (inside the test's own).
+    with django_assert_num_queries(1 + 6 + 6 + 2 + 2):
+        one_call(secret)
+    for _ in range(3):
+        one_call(secret)
+    with django_assert_num_queries(1 + 6 + 6 + 2 + 2):  # ... and the same after more calls
+        one_call(secret)
