@@ -37,13 +37,18 @@ class ReusedThreadASGIHandler(ASGIHandler):
         try:
             async with ThreadSensitiveContext(executor=executor):
                 await self.handle(scope, receive, send)
-        finally:
-            self._give_back(executor)
+        except BaseException:
+            # Cancelled (a server shutting down) or failed: its sync step may still be running
+            # in the thread, so the thread is not handed to another request.
+            executor.shutdown(wait=False)
+            raise
+        self._give_back(executor)
 
     def _take_executor(self) -> ThreadPoolExecutor:
-        if self._idle_executors:
+        try:
             return self._idle_executors.pop()
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="haruchat-request")
+        except IndexError:
+            return ThreadPoolExecutor(max_workers=1, thread_name_prefix="haruchat-request")
 
     def _give_back(self, executor: ThreadPoolExecutor) -> None:
         if len(self._idle_executors) < MAX_IDLE_REQUEST_THREADS:
