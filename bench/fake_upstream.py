@@ -7,7 +7,8 @@ it received and the response body it sent), and has switches for faults:
 
     latency      seconds to wait before answering
     status       answer with this HTTP error status and an OpenAI error body
-    malformed    "not_json" (a 200 that is not JSON) or "no_choices"
+    malformed    "not_json" (a 200 that is not JSON), "no_choices", or "bad_chunk" (a
+                 stream whose third event is JSON but not an object)
     reply        the answer's text (default: "Echo: <last user message>")
     fail_times   apply `status`/`malformed` to the next N requests only
     chunks       number of chunks a streamed answer is split into
@@ -211,7 +212,7 @@ class FakeUpstreamApp:
             await _answer(send, exchange, 200, {"id": "chatcmpl-broken", "object": "chat.completion", "created": 0})
             return
         if request.get("stream"):
-            await self.stream(send, exchange, request, reply, switches)
+            await self.stream(send, exchange, request, reply, {**switches, "malformed": malformed})
             return
         await _answer(send, exchange, 200, completion_body(request, reply, switches["model"]))
 
@@ -243,6 +244,8 @@ class FakeUpstreamApp:
                 raise ConnectionAbortedError("fake upstream: stream cut on purpose")
             if switches["stall_after"] is not None and number >= switches["stall_after"]:
                 await asyncio.sleep(3600)
+            if switches["malformed"] == "bad_chunk" and number == 2:
+                event = ["not", "an", "object"]
             text = f"data: {json.dumps(event)}\n\n"
             exchange.response_text += text
             await send({"type": "http.response.body", "body": text.encode(), "more_body": True})

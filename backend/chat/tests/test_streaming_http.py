@@ -168,3 +168,14 @@ def test_the_embedded_model_streams_too_with_usage_counted(chat, settings):
     assert 0 < done["usage"]["completion_tokens"] <= 16
     assert done["usage"]["prompt_tokens"] > 0
     assert done["assistant_message"]["content"] == "".join(e.data["content"] for e in deltas)
+
+
+def test_a_stream_chunk_that_is_not_an_object_ends_in_a_malformed_error_keeping_the_text_before_it(chat, upstream):
+    upstream.configure(chunks=4, malformed="bad_chunk", reply="aaaa bbbb cccc dddd ")
+    events = list(chat.stream().events())
+    assert events[-1].name == "error" and events[-1].data["code"] == "upstream_malformed"
+    partial = "".join(e.data["content"] for e in events if e.name == "delta")
+    assert partial == "aaaa "  # the role chunk, one piece of text, then the bad chunk
+    completion = wait_until_settled(chat.conversation)
+    assert (completion.status, completion.error_code) == ("failed", "upstream_malformed")
+    assert Message.objects.get(completion=completion).content == partial
