@@ -56,7 +56,7 @@ screenshots: web $(VENV)/.runtime-installed
 
 run: migrate web
 	@echo "haruchat at http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
-	$(BIN)/uvicorn config.asgi:application --app-dir backend --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn config.asgi:application --app-dir backend --host $(HOST) --port $(PORT) --loop asyncio
 
 test: $(VENV)/.dev-installed frontend/dist/index.html
 	bash scripts/test.sh
