@@ -15,6 +15,7 @@ it received and the response body it sent), and has switches for faults:
     chunk_delay  seconds between streamed chunks
     break_after  cut a stream's connection after this many chunks
     stall_after  stop sending (but keep the connection open) after this many chunks
+    no_usage     never send a stream's usage chunk, even when asked (as some servers do)
 
 Switches are set in-process (`FakeUpstream.configure`) or over HTTP
 (`POST /_control` with a JSON object; `GET /_control/exchanges`;
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "chunk_delay": 0.0,
     "break_after": None,
     "stall_after": None,
+    "no_usage": False,
     "model": "fake-model",
 }
 
@@ -237,7 +239,7 @@ class FakeUpstreamApp:
         ]
         events += [{**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]} for p in pieces]
         events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-        if (request.get("stream_options") or {}).get("include_usage"):
+        if (request.get("stream_options") or {}).get("include_usage") and not switches["no_usage"]:
             events.append({**base, "choices": [], "usage": full["usage"]})
         for number, event in enumerate(events):
             if switches["break_after"] is not None and number >= switches["break_after"]:

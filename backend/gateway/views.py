@@ -171,13 +171,22 @@ async def _passed_through(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterato
 
 
 async def chunk_stream(call: Any, client_wants_usage: bool) -> AsyncIterator[bytes]:
-    """Pass the upstream's chunks through as OpenAI's SSE, ending in `data: [DONE]`."""
+    """Pass the upstream's chunks through as OpenAI's SSE, ending in `data: [DONE]`.
+
+    A client that asked for usage gets its chunk even from a model that
+    sends none (the embedded one, some servers): the usage haruchat counted.
+    """
+    usage_sent = False
     async for event in stream_call(call):
         if isinstance(event, Delta):
-            if event.chunk.get("usage") and not event.chunk.get("choices") and not client_wants_usage:
-                continue  # haruchat asked for usage for its ledger; this client did not
+            if event.chunk.get("usage"):
+                if not event.chunk.get("choices") and not client_wants_usage:
+                    continue  # haruchat asked for usage for its ledger; this client did not
+                usage_sent = True
             yield f"data: {json.dumps(event.chunk, ensure_ascii=False)}\n\n".encode()
         elif isinstance(event, Finished):
+            if client_wants_usage and not usage_sent:
+                yield f"data: {json.dumps(_usage_chunk(event.response))}\n\n".encode()
             yield b"data: [DONE]\n\n"
         elif isinstance(event, Failed):
             error = event.error
@@ -190,6 +199,12 @@ async def chunk_stream(call: Any, client_wants_usage: bool) -> AsyncIterator[byt
                 }
             }
             yield f"data: {json.dumps(body)}\n\n".encode()
+
+
+def _usage_chunk(response: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's closing usage chunk for an assembled stream (no choices, only usage)."""
+    fields = {key: response[key] for key in ("id", "created", "model") if key in response}
+    return {**fields, "object": "chat.completion.chunk", "choices": [], "usage": response["usage"]}
 
 
 class ApiKeyOutputSerializer(serializers.Serializer):

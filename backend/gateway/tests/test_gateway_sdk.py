@@ -79,6 +79,28 @@ def test_streaming_with_usage_when_the_client_asks(sdk, upstream):
     assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
 
 
+def test_a_client_that_asks_for_usage_gets_it_even_from_a_model_that_sends_none(sdk, upstream):
+    upstream.configure(chunks=4, no_usage=True)
+    chunks = list(
+        sdk.chat.completions.create(
+            model="fake-model",
+            messages=[{"role": "user", "content": "count it"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    last = chunks[-1]
+    assert last.choices == [] and last.usage is not None
+    assert last.id == chunks[0].id and last.model == "fake-model"
+    completion = Completion.objects.get(conversation__user=sdk.member)
+    assert completion.usage_counted is True  # haruchat's own count, the one its ledger took
+    assert last.usage.completion_tokens == completion.reply.completion_tokens == 4
+    assert last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
+    assert text == "Echo: count it"
+    assert len([c for c in chunks if c.usage is not None]) == 1
+
+
 def test_over_quota_raises_the_sdks_rate_limit_error_without_retries(sdk, upstream, settings):
     settings.HARUCHAT_DAILY_LIMIT = 1
     sdk.chat.completions.create(model="fake-model", messages=[{"role": "user", "content": "one"}])
