@@ -67,8 +67,8 @@ def test_streaming_through_the_sdk(sdk, upstream):
     assert DailyUsage.objects.get(user=sdk.member).completion_tokens == len(text.split())
 
 
-def test_streaming_with_usage_when_the_client_asks(sdk, upstream):
-    chunks = list(
+def stream_asking_for_usage(sdk) -> list:
+    return list(
         sdk.chat.completions.create(
             model="fake-model",
             messages=[{"role": "user", "content": "count it"}],
@@ -76,19 +76,16 @@ def test_streaming_with_usage_when_the_client_asks(sdk, upstream):
             stream_options={"include_usage": True},
         )
     )
+
+
+def test_streaming_with_usage_when_the_client_asks(sdk, upstream):
+    chunks = stream_asking_for_usage(sdk)
     assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
 
 
 def test_a_client_that_asks_for_usage_gets_it_even_from_a_model_that_sends_none(sdk, upstream):
     upstream.configure(chunks=4, no_usage=True)
-    chunks = list(
-        sdk.chat.completions.create(
-            model="fake-model",
-            messages=[{"role": "user", "content": "count it"}],
-            stream=True,
-            stream_options={"include_usage": True},
-        )
-    )
+    chunks = stream_asking_for_usage(sdk)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     last = chunks[-1]
     assert last.choices == [] and last.usage is not None
