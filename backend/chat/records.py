@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chat.models import Completion, CompletionChoice, CompletionPrompt, CompletionReply
+from common.sql_batch import Batch, LastId
 
 MAX_POSITIVE_INT = 2_147_483_647
 MAX_BIGINT = 9_223_372_036_854_775_807
@@ -74,8 +75,17 @@ def request_columns(request: dict[str, Any]) -> tuple[dict[str, Any], list[dict[
     return columns, prompts
 
 
-def completion_record_request(*, completion: Completion, prompts: list[dict[str, Any]]) -> None:
-    CompletionPrompt.objects.bulk_create(CompletionPrompt(completion=completion, **prompt) for prompt in prompts)
+def completion_record_request(
+    *, completion: Completion | LastId, prompts: list[dict[str, Any]], batch: Batch | None = None
+) -> None:
+    """Add the prompt rows to `batch` (or write them now); `completion` may be one the batch inserts."""
+    if not prompts:
+        return
+    completion_id = completion if isinstance(completion, LastId) else completion.pk
+    writes = batch if batch is not None else Batch()
+    writes.insert(CompletionPrompt, [{"completion_id": completion_id, **prompt} for prompt in prompts])
+    if batch is None:
+        writes.run()
 
 
 def rebuild_request(completion: Completion) -> dict[str, Any]:
@@ -105,8 +115,8 @@ def _rebuild_prompt(prompt: CompletionPrompt) -> dict[str, Any]:
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
-def completion_record_response(*, completion: Completion, response: dict[str, Any]) -> CompletionReply:
-    """Store a validated chat completion response as reply and choice rows."""
+def completion_record_response(*, completion: Completion, response: dict[str, Any], batch: Batch | None = None) -> None:
+    """Store a validated chat completion response as reply and choice rows (in `batch`, or now)."""
     rest = dict(response)
     reply_columns = {
         "response_id": _take(rest, "id", _text(200)),
@@ -121,26 +131,30 @@ def completion_record_response(*, completion: Completion, response: dict[str, An
         if usage or all(reply_columns[field] is None for field in USAGE_FIELDS):
             rest["usage"] = usage  # fields we have no column for, or an empty usage object
     choices = rest.pop("choices")
-    reply = CompletionReply.objects.create(completion=completion, extra=rest, **reply_columns)
-    CompletionChoice.objects.bulk_create(
-        _choice_row(reply, position, choice) for position, choice in enumerate(choices)
+    writes = batch if batch is not None else Batch()
+    reply = writes.insert(
+        CompletionReply, [{"completion_id": completion.pk, "extra": rest, **reply_columns}], returning=("id",)
     )
-    return reply
+    if choices:
+        writes.insert(
+            CompletionChoice, [_choice_row(reply.last_id, position, choice) for position, choice in enumerate(choices)]
+        )
+    if batch is None:
+        writes.run()
 
 
-def _choice_row(reply: CompletionReply, position: int, choice: dict[str, Any]) -> CompletionChoice:
+def _choice_row(reply_id: LastId, position: int, choice: dict[str, Any]) -> dict[str, Any]:
     rest = dict(choice)
     message = dict(rest.pop("message"))
-    row = CompletionChoice(
-        reply=reply,
-        position=position,
-        index=_take(rest, "index", _int(-MAX_POSITIVE_INT, MAX_POSITIVE_INT)),
-        finish_reason=_take(rest, "finish_reason", _text(50)),
-        role=_take(message, "role", _text(20)),
-        content=_take(message, "content", _text()),
-    )
-    row.extra = {"choice": rest, "message": message}
-    return row
+    return {
+        "reply_id": reply_id,
+        "position": position,
+        "index": _take(rest, "index", _int(-MAX_POSITIVE_INT, MAX_POSITIVE_INT)),
+        "finish_reason": _take(rest, "finish_reason", _text(50)),
+        "role": _take(message, "role", _text(20)),
+        "content": _take(message, "content", _text()),
+        "extra": {"choice": rest, "message": message},
+    }
 
 
 def rebuild_response(completion: Completion) -> dict[str, Any] | None:

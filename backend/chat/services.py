@@ -23,6 +23,7 @@ from accounts.models import User
 from chat.models import Assistant, Completion, Conversation, IntakeAnswer, Message
 from chat.records import completion_record_request, completion_record_response, request_columns
 from common.errors import ApiError
+from common.sql_batch import Batch, stored_instance
 from llm.errors import ModelFailed, ProviderError
 from llm.providers import Provider, get_provider, validate_completion
 from quota.services import (
@@ -262,27 +263,13 @@ def call_fail(call: PreparedCall, exc: BaseException, *, produced: bool = False)
 
 def call_succeed(call: PreparedCall, response: dict[str, Any], *, usage_counted: bool = False) -> SendResult:
     """Store the whole response and the answer, and add its tokens to the day's usage (one transaction)."""
-    with transaction.atomic():
-        assistant_message = _completion_succeed(call.completion, response, call.started, usage_counted=usage_counted)
-        _settle_usage(call, response)
+    assistant_message = _answer_record(call, response, usage_counted=usage_counted)
     return SendResult(call.user_message, assistant_message, call.completion, call.reservation.status)
 
 
 def call_cut(call: PreparedCall, response: dict[str, Any], *, usage_counted: bool) -> Message:
     """Keep the partial answer of a stream that broke off (then `call_fail(produced=True)`)."""
-    with transaction.atomic():
-        assistant_message = _completion_succeed(call.completion, response, call.started, usage_counted=usage_counted)
-        _settle_usage(call, response)
-    return assistant_message
-
-
-def _settle_usage(call: PreparedCall, response: dict[str, Any]) -> None:
-    usage = response.get("usage") or {}
-    quota_settle(
-        reservation=call.reservation,
-        prompt_tokens=_int_or_zero(usage.get("prompt_tokens")),
-        completion_tokens=_int_or_zero(usage.get("completion_tokens")),
-    )
+    return _answer_record(call, response, usage_counted=usage_counted)
 
 
 def _last_message_is_unanswered(conversation: Conversation) -> bool:
@@ -339,23 +326,46 @@ def _completion_fail(completion: Completion, error: ProviderError, started: floa
     )
 
 
-def _completion_succeed(
-    completion: Completion, response: dict[str, Any], started: float, *, usage_counted: bool = False
-) -> Message:
-    """Store the whole response and the answer as the conversation's next message."""
-    latency_ms = _elapsed_ms(started)
+def _answer_record(call: PreparedCall, response: dict[str, Any], *, usage_counted: bool) -> Message:
+    """Store the response, the call's outcome, the answer as the next message and the usage: one batch.
+
+    Six small writes on every call's way out, so they go as one batch (one
+    round trip on PostgreSQL, see common.sql_batch) in one transaction.
+    """
+    completion = call.completion
+    now = timezone.now()
+    completion.status = Completion.Status.SUCCEEDED
+    completion.latency_ms = _elapsed_ms(call.started)
+    completion.usage_counted = usage_counted
+    completion.finished_at = now
     answer = response["choices"][0]["message"].get("content") or ""
-    with transaction.atomic(savepoint=False):
-        completion_record_response(completion=completion, response=response)
-        completion.status = Completion.Status.SUCCEEDED
-        completion.latency_ms = latency_ms
-        completion.usage_counted = usage_counted
-        completion.finished_at = timezone.now()
-        completion.save(update_fields=["status", "latency_ms", "usage_counted", "finished_at"])
-        message = Message.objects.create(
-            conversation=completion.conversation, role=Message.Role.ASSISTANT, content=answer, completion=completion
-        )
-        Conversation.objects.filter(pk=completion.conversation_id).update(updated_at=timezone.now())
+    message_row = {
+        "conversation_id": completion.conversation_id,
+        "role": Message.Role.ASSISTANT,
+        "content": answer,
+        "completion_id": completion.pk,
+        "created_at": now,
+    }
+    usage = response.get("usage") or {}
+    writes = Batch()
+    completion_record_response(completion=completion, response=response, batch=writes)
+    writes.update(
+        Completion,
+        {"id": completion.pk},
+        set_to={name: getattr(completion, name) for name in ("status", "latency_ms", "usage_counted", "finished_at")},
+    )
+    stored = writes.insert(Message, [message_row], returning=("id",))
+    writes.update(Conversation, {"id": completion.conversation_id}, set_to={"updated_at": now})
+    quota_settle(
+        reservation=call.reservation,
+        prompt_tokens=_int_or_zero(usage.get("prompt_tokens")),
+        completion_tokens=_int_or_zero(usage.get("completion_tokens")),
+        batch=writes,
+    )
+    with transaction.atomic():
+        writes.run()
+    message = stored_instance(Message, stored.rows[0][0], message_row)
+    message.completion = completion
     return message
 
 

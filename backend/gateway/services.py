@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat.models import Conversation, Message
+from chat.models import Completion, Conversation, Message
+from chat.records import completion_record_request, request_columns
 from chat.selectors import assistant_default
-from chat.services import TITLE_LENGTH, PreparedCall, completion_record_start
+from chat.services import TITLE_LENGTH, PreparedCall
+from common.sql_batch import Batch, stored_instance
 from gateway.models import ApiKey
 from llm.providers import get_provider
-from quota.services import quota_reserve
+from quota.services import QuotaUnavailable, quota_reserve_in
+
+logger = logging.getLogger(__name__)
 
 SECRET_PREFIX = "hc-"
 # Refresh `last_used_at` at most this often, so every call isn't a write.
@@ -58,9 +63,11 @@ def api_key_authenticate(secret: str) -> ApiKey | None:
 def gateway_prepare(*, key: ApiKey, request: dict[str, Any]) -> PreparedCall:
     """Count a /v1 call and record it as a conversation of its own (one per call).
 
-    The count and the record are one transaction: if recording fails, the
-    count is undone with it. The request is sent upstream as the client wrote
-    it, except that a stream always asks for usage, which the ledger needs.
+    The count and the record are one transaction, sent as one batch (one
+    round trip on PostgreSQL): if recording fails, the count is undone with
+    it, and a spent allowance undoes the record. The request is sent upstream
+    as the client wrote it, except that a stream always asks for usage,
+    which the ledger needs.
     """
     user = key.user
     upstream_request = dict(request)
@@ -69,26 +76,56 @@ def gateway_prepare(*, key: ApiKey, request: dict[str, Any]) -> PreparedCall:
     messages = request["messages"]
     system = "\n\n".join(m["content"] for m in messages if m["role"] in ("system", "developer"))
     turns = [m for m in messages if m["role"] in ("user", "assistant")]
-    last_user = next((m["content"] for m in reversed(turns) if m["role"] == "user"), "")
+    answered = max(i for i, m in enumerate(turns) if m["role"] == "user")  # the body has a user message
     provider = get_provider()
-    with transaction.atomic():
-        reservation = quota_reserve(user=user)
-        conversation = Conversation.objects.create(
-            user=user,
-            assistant=assistant_default(),
-            title=("API: " + " ".join(last_user.split()))[:TITLE_LENGTH],
-            source=Conversation.Source.GATEWAY,
-            api_key=key,
-            system_prompt=system,
-            model=request["model"],
-            temperature=request.get("temperature") if request.get("temperature") is not None else 1.0,
-            max_tokens=request.get("max_tokens") or 0,
-        )
-        stored = Message.objects.bulk_create(
-            Message(conversation=conversation, role=m["role"], content=m["content"]) for m in turns
-        )
-        user_message = next((m for m in reversed(stored) if m.role == Message.Role.USER), stored[-1])
-        completion = completion_record_start(
-            conversation=conversation, user_message=user_message, provider=provider.name, request=upstream_request
-        )
-    return PreparedCall(reservation, user_message, completion, provider, upstream_request, time.monotonic())
+    now = timezone.now()
+    conversation_row = {
+        "user_id": user.pk,
+        "assistant_id": assistant_default().pk,
+        "title": ("API: " + " ".join(turns[answered]["content"].split()))[:TITLE_LENGTH],
+        "source": Conversation.Source.GATEWAY,
+        "api_key_id": key.pk,
+        "system_prompt": system,
+        "model": request["model"],
+        "temperature": request.get("temperature") if request.get("temperature") is not None else 1.0,
+        "max_tokens": request.get("max_tokens") or 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+    def message_rows(conversation_id: Any, part: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {"conversation_id": conversation_id, "role": m["role"], "content": m["content"], "created_at": now}
+            for m in part
+        ]
+
+    columns, prompts = request_columns(upstream_request)
+    writes = Batch()
+    pending = quota_reserve_in(writes, user=user)
+    conversation = writes.insert(Conversation, [conversation_row], returning=("id",))
+    asked = writes.insert(Message, message_rows(conversation.last_id, turns[: answered + 1]), returning=("id",))
+    completion_row = {
+        "conversation_id": conversation.last_id,
+        "user_id": user.pk,
+        "request_message_id": asked.last_id,
+        "provider": provider.name,
+        "created_at": now,
+        **columns,
+    }
+    completion = writes.insert(Completion, [completion_row], returning=("id",))
+    completion_record_request(completion=completion.last_id, prompts=prompts, batch=writes)
+    if turns[answered + 1 :]:  # assistant turns the client sent after its last user message
+        writes.insert(Message, message_rows(conversation.last_id, turns[answered + 1 :]))
+    try:
+        with transaction.atomic():
+            writes.run()
+            reservation = pending.reservation()
+    except DatabaseError as exc:
+        logger.exception("could not count and record a /v1 call")
+        raise QuotaUnavailable() from exc
+    conversation_id, completion_id = conversation.rows[0][0], completion.rows[0][0]
+    [user_row] = message_rows(conversation_id, turns[answered : answered + 1])
+    user_message = stored_instance(Message, asked.rows[-1][0], user_row)
+    completion_row.update(conversation_id=conversation_id, request_message_id=user_message.pk)
+    stored = stored_instance(Completion, completion_id, completion_row)
+    return PreparedCall(reservation, user_message, stored, provider, upstream_request, time.monotonic())

@@ -25,6 +25,7 @@ from rest_framework import status
 
 from accounts.models import User
 from common.errors import ApiError
+from common.sql_batch import Batch, Returned
 from quota.models import DailyUsage, QuotaOverride
 
 logger = logging.getLogger(__name__)
@@ -115,26 +116,49 @@ def quota_reserve(*, user: User, now: dt.datetime | None = None) -> Reservation:
 
     Fails closed: if the ledger can't be written, the request is refused (503).
     """
-    day = quota_day(now)
-    limit = quota_limit_for(user)
-    table = connection.ops.quote_name(DailyUsage._meta.db_table)
+    writes = Batch()
+    pending = quota_reserve_in(writes, user=user, now=now)
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(_RESERVE_SQL.format(table=table), [user.pk, day, limit, limit])
-            counted = cursor.fetchone()
+        writes.run()
     except DatabaseError as exc:
         logger.exception("quota ledger unavailable")
         raise QuotaUnavailable() from exc
-    resets_at = quota_resets_at(day)
-    if counted is None:
-        used = DailyUsage.objects.filter(user=user, day=day).values_list("requests", flat=True).first() or 0
-        current = QuotaStatus(limit=limit, used=used, resets_at=resets_at)
-        retry_after = max(math.ceil((resets_at - (now or timezone.now())).total_seconds()), 1)
-        raise QuotaExceeded(
-            f"You have used all {limit} model requests for today. The allowance resets at {resets_at.isoformat()}.",
-            headers={**current.headers(), "Retry-After": str(retry_after)},
-        )
-    return Reservation(user_id=user.pk, day=day, status=QuotaStatus(limit=limit, used=counted[0], resets_at=resets_at))
+    return pending.reservation()
+
+
+@dataclass(frozen=True)
+class PendingReservation:
+    """A reservation sent in a batch; `reservation()` reads its outcome once the batch has run."""
+
+    user: User
+    day: dt.date
+    limit: int
+    now: dt.datetime | None
+    counted: Returned
+
+    def reservation(self) -> Reservation:
+        """The counted request, or 429 when the allowance was spent (roll the batch's transaction back)."""
+        resets_at = quota_resets_at(self.day)
+        if not self.counted.rows:
+            used = DailyUsage.objects.filter(user=self.user, day=self.day).values_list("requests", flat=True).first()
+            current = QuotaStatus(limit=self.limit, used=used or 0, resets_at=resets_at)
+            retry_after = max(math.ceil((resets_at - (self.now or timezone.now())).total_seconds()), 1)
+            raise QuotaExceeded(
+                f"You have used all {self.limit} model requests for today. "
+                f"The allowance resets at {resets_at.isoformat()}.",
+                headers={**current.headers(), "Retry-After": str(retry_after)},
+            )
+        used = self.counted.rows[0][0]
+        return Reservation(user_id=self.user.pk, day=self.day, status=QuotaStatus(self.limit, used, resets_at))
+
+
+def quota_reserve_in(batch: Batch, *, user: User, now: dt.datetime | None = None) -> PendingReservation:
+    """Add the reservation's one statement to `batch`, so it travels with the call's record."""
+    day = quota_day(now)
+    limit = quota_limit_for(user)
+    table = connection.ops.quote_name(DailyUsage._meta.db_table)
+    counted = batch.statement(_RESERVE_SQL.format(table=table), [user.pk, day, limit, limit])
+    return PendingReservation(user=user, day=day, limit=limit, now=now, counted=counted)
 
 
 @contextmanager
@@ -158,9 +182,15 @@ def quota_refund_day(*, user_id: int, day: dt.date) -> None:
     DailyUsage.objects.filter(user_id=user_id, day=day, requests__gt=0).update(requests=F("requests") - 1)
 
 
-def quota_settle(*, reservation: Reservation, prompt_tokens: int, completion_tokens: int) -> None:
-    """Add a successful call's token usage to the day it was counted on."""
-    DailyUsage.objects.filter(user_id=reservation.user_id, day=reservation.day).update(
-        prompt_tokens=F("prompt_tokens") + max(prompt_tokens, 0),
-        completion_tokens=F("completion_tokens") + max(completion_tokens, 0),
+def quota_settle(
+    *, reservation: Reservation, prompt_tokens: int, completion_tokens: int, batch: Batch | None = None
+) -> None:
+    """Add a successful call's token usage to the day it was counted on (in `batch`, or now)."""
+    writes = batch if batch is not None else Batch()
+    writes.update(
+        DailyUsage,
+        {"user_id": reservation.user_id, "day": reservation.day},
+        add={"prompt_tokens": max(prompt_tokens, 0), "completion_tokens": max(completion_tokens, 0)},
     )
+    if batch is None:
+        writes.run()

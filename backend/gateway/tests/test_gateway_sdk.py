@@ -107,6 +107,9 @@ def test_over_quota_raises_the_sdks_rate_limit_error_without_retries(sdk, upstre
     assert int(caught.value.response.headers["retry-after"]) > 0
     assert len(upstream.exchanges) == 1
     assert used(sdk.member) == 1
+    # the refused call left nothing behind: its record went with the count
+    assert [c.title for c in Conversation.objects.filter(user=sdk.member)] == ["API: one"]
+    assert Completion.objects.filter(user=sdk.member).count() == 1
 
 
 def test_a_wrong_or_revoked_key_raises_authentication_error(sdk, live_uvicorn):

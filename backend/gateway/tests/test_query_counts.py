@@ -30,9 +30,10 @@ def test_a_gateway_call_takes_a_fixed_number_of_queries(db, upstream, django_ass
     settings.HARUCHAT_DAILY_LIMIT = 100
     _, secret = api_key_create(user=make_member(), name="bench")
     one_call(secret)  # the first call also stamps the key's last use
-    # 1 key lookup; before the call: the quota, the assistant, the conversation, its messages, the call and its
-    # prompts; after it: the reply, its choices, the call's status, the answer, the conversation, the usage;
-    # plus a savepoint and its release around each of the two transactions (inside the test's own).
+    # 1 key lookup; before the call: the assistant, then one batch of the quota, the conversation, its messages,
+    # the call and its prompts; after it, one batch: the reply, its choices, the call's status, the answer, the
+    # conversation, the usage; plus a savepoint and its release around each of the two transactions (inside the
+    # test's own). On PostgreSQL each batch is one round trip (common.sql_batch).
     with django_assert_num_queries(1 + 6 + 6 + 2 + 2):
         one_call(secret)
     for _ in range(3):

@@ -1,0 +1,189 @@
+"""A few small writes sent to the database together: one round trip on PostgreSQL.
+
+A model call's record is half a dozen small statements on the hot path.
+Through the ORM each is a round trip of its own and 0.25-0.6 ms of Python to
+build. A `Batch` builds them as plain INSERTs and UPDATEs from the models'
+own metadata (tables, columns, defaults, each field's conversion to its
+database value) and, on PostgreSQL, sends them in one psycopg pipeline.
+SQLite runs them one after another, which on a local file costs nothing more.
+
+A later statement may name the id of the row an earlier one inserted
+(`Returned.last_id`): PostgreSQL reads it from the sequence in the same
+session (`currval`), SQLite from the earlier statement's RETURNING.
+A batch of more than one statement runs as one transaction (joining the
+caller's, if one is open); on PostgreSQL every statement has been sent before
+the first error is seen, and the transaction then undoes them all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+M = TypeVar("M", bound=models.Model)
+
+
+@dataclass(eq=False)
+class Returned:
+    """The rows a statement returned (filled in by `Batch.run`)."""
+
+    model: type[models.Model] | None
+    returns_id: bool = False
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    @property
+    def last_id(self) -> LastId:
+        if not self.returns_id:
+            raise ValueError("LastId needs an INSERT of this batch with returning=('id', ...)")
+        return LastId(self)
+
+
+@dataclass(frozen=True)
+class LastId:
+    """The id of the last row an earlier INSERT of the batch wrote, as a value for a later one."""
+
+    inserted: Returned
+
+
+@dataclass
+class _Statement:
+    sql: str
+    params: list[Any]
+    result: Returned | None = None
+
+
+class Batch:
+    def __init__(self) -> None:
+        self._statements: list[_Statement] = []
+
+    def insert(
+        self, model: type[models.Model], rows: list[dict[str, Any]], *, returning: tuple[str, ...] = ()
+    ) -> Returned:
+        """INSERT rows (keyed by attname, e.g. `conversation_id`); unnamed fields take their defaults."""
+        if not rows:
+            raise ValueError("an INSERT needs at least one row")
+        opts = model._meta
+        fields = [f for f in opts.concrete_fields if not f.primary_key or any(f.attname in row for row in rows)]
+        now = timezone.now()
+        values_sql, params = [], []
+        for row in rows:
+            placeholders = []
+            for f in fields:
+                if f.attname in row:
+                    value = row[f.attname]
+                elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                    value = now
+                else:
+                    value = f.get_default()
+                placeholder, prepared = self._value(f, value)
+                placeholders.append(placeholder)
+                params.extend(prepared)
+            values_sql.append(f"({', '.join(placeholders)})")
+        sql = (
+            f"INSERT INTO {_quote(opts.db_table)} ({', '.join(_quote(f.column) for f in fields)}) "
+            f"VALUES {', '.join(values_sql)}"
+        )
+        result = Returned(model, returns_id=bool(returning))
+        if returning:
+            if not opts.get_field(returning[0]).primary_key:
+                raise ValueError("RETURNING starts with the primary key (LastId reads it on SQLite)")
+            sql += " RETURNING " + ", ".join(_quote(opts.get_field(name).column) for name in returning)
+        self._statements.append(_Statement(sql, params, result if returning else None))
+        return result
+
+    def statement(self, sql: str, params: list[Any]) -> Returned:
+        """Any other statement (with %s placeholders), and the rows it returns."""
+        result = Returned(None)
+        self._statements.append(_Statement(sql, params, result))
+        return result
+
+    def update(
+        self,
+        model: type[models.Model],
+        where: dict[str, Any],
+        *,
+        set_to: dict[str, Any] | None = None,
+        add: dict[str, Any] | None = None,
+    ) -> None:
+        """UPDATE the rows matching `where` (equality on attnames): set some columns, add to others."""
+        opts = model._meta
+        by_attname = {f.attname: f for f in opts.concrete_fields}
+        assignments, params = [], []
+        for name, value in (set_to or {}).items():
+            placeholder, prepared = self._value(by_attname[name], value)
+            assignments.append(f"{_quote(by_attname[name].column)} = {placeholder}")
+            params.extend(prepared)
+        for name, value in (add or {}).items():
+            column = _quote(by_attname[name].column)
+            assignments.append(f"{column} = {column} + %s")
+            params.append(value)
+        conditions = []
+        for name, value in where.items():
+            placeholder, prepared = self._value(by_attname[name], value)
+            conditions.append(f"{_quote(by_attname[name].column)} = {placeholder}")
+            params.extend(prepared)
+        sql = f"UPDATE {_quote(opts.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"
+        self._statements.append(_Statement(sql, params))
+
+    def run(self) -> None:
+        """Send every statement; on PostgreSQL as one pipeline, answered in one round trip."""
+        if not self._statements:
+            return
+        if len(self._statements) > 1:
+            with transaction.atomic(savepoint=False):
+                self._send()
+        else:
+            self._send()
+
+    def _send(self) -> None:
+        pipelined = connection.vendor == "postgresql"
+        cursors = []
+        connection.ensure_connection()
+        # Errors surface as the pipeline ends, outside Django's cursors: map them to Django's as they would.
+        with (
+            connection.wrap_database_errors,
+            connection.connection.pipeline() if pipelined else contextlib.nullcontext(),
+        ):
+            for statement in self._statements:
+                cursor = connection.cursor()
+                cursor.execute(statement.sql, [self._resolved(p) for p in statement.params])
+                cursors.append(cursor)
+                if statement.result is not None and not pipelined:
+                    statement.result.rows = cursor.fetchall()
+        for statement, cursor in zip(self._statements, cursors, strict=True):
+            if statement.result is not None and pipelined:
+                statement.result.rows = cursor.fetchall()
+            cursor.close()
+
+    @staticmethod
+    def _value(f: models.Field, value: Any) -> tuple[str, list[Any]]:
+        """The placeholder and parameters for one value (an earlier insert's id on PostgreSQL is SQL)."""
+        if isinstance(value, LastId):
+            model = value.inserted.model
+            if connection.vendor == "postgresql":
+                table, pk = model._meta.db_table, model._meta.pk.column
+                return "currval(pg_get_serial_sequence(%s, %s))", [_quote(table), pk]
+            return "%s", [value]  # resolved when the batch runs, from the earlier RETURNING
+        return "%s", [f.get_db_prep_save(value, connection)]
+
+    @staticmethod
+    def _resolved(param: Any) -> Any:
+        if isinstance(param, LastId):
+            return param.inserted.rows[-1][0]
+        return param
+
+
+def stored_instance(model: type[M], pk: Any, values: dict[str, Any]) -> M:
+    """A model instance for a row a batch wrote, as if it had been read back."""
+    instance = model(pk=pk, **values)
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
