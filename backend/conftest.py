@@ -38,6 +38,16 @@ def empty_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def no_remembered_api_keys() -> Iterator[None]:
+    """A key one test authenticated is not remembered into the next."""
+    from gateway.services import api_keys_forget
+
+    api_keys_forget()
+    yield
+    api_keys_forget()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings) -> None:
     """Hashing passwords slowly is a production feature, not something tests need to wait for."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

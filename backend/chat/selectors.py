@@ -26,9 +26,13 @@ def conversation_list(*, user: User, search: str | None = None) -> QuerySet[Conv
     return conversations
 
 
-def assistant_default() -> Assistant:
+def assistant_default_queryset() -> QuerySet[Assistant]:
     """Free chat: the assistant used when a conversation names none."""
-    assistant = Assistant.objects.filter(slug="free-chat", is_active=True).first()
+    return Assistant.objects.filter(slug="free-chat", is_active=True)
+
+
+def assistant_default() -> Assistant:
+    assistant = assistant_default_queryset().first()
     if assistant is None:
         raise ValidationError({"assistant": [ErrorDetail("Choose an assistant.", code="required")]})
     return assistant

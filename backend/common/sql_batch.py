@@ -49,6 +49,20 @@ class LastId:
     inserted: Returned
 
 
+@dataclass(frozen=True)
+class Sql:
+    """A value computed by the database as the statement runs (a subquery, say)."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+
+    @classmethod
+    def scalar(cls, queryset: models.QuerySet) -> Sql:
+        """The first row's only column of a one-column queryset (`.values("pk")`), as a subquery."""
+        sql, params = queryset[:1].query.sql_with_params()
+        return cls(f"({sql})", tuple(params))
+
+
 @dataclass
 class _Statement:
     sql: str
@@ -162,6 +176,8 @@ class Batch:
     @staticmethod
     def _value(f: models.Field, value: Any) -> tuple[str, list[Any]]:
         """The placeholder and parameters for one value (an earlier insert's id on PostgreSQL is SQL)."""
+        if isinstance(value, Sql):
+            return value.sql, list(value.params)
         if isinstance(value, LastId):
             model = value.inserted.model
             if connection.vendor == "postgresql":

@@ -296,6 +296,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = HARUCHAT_MAX_BODY_BYTES
 # midnight starts a new day.
 HARUCHAT_DAILY_LIMIT = env.int("HARUCHAT_DAILY_LIMIT", default=5)
 HARUCHAT_QUOTA_TZ = env.str("HARUCHAT_QUOTA_TZ", default="Asia/Seoul")
+# How long a process remembers an authenticated /v1 API key, so a client's
+# next call skips the lookup. Revoking a key takes effect at once in the
+# process that revoked it and within this time in others; 0 turns it off.
+HARUCHAT_API_KEY_CACHE_SECONDS = env.float("HARUCHAT_API_KEY_CACHE_SECONDS", default=5.0)
 # Longest message a member may send, in characters.
 HARUCHAT_MAX_MESSAGE_CHARS = env.int("HARUCHAT_MAX_MESSAGE_CHARS", default=32_000)
 

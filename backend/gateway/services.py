@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
 import time
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from chat.models import Completion, Conversation, Message
 from chat.records import completion_record_request, request_columns
-from chat.selectors import assistant_default
+from chat.selectors import assistant_default_queryset
 from chat.services import TITLE_LENGTH, PreparedCall
-from common.sql_batch import Batch, stored_instance
+from common.sql_batch import Batch, Sql, stored_instance
 from gateway.models import ApiKey
 from llm.providers import get_provider
 from quota.services import QuotaUnavailable, quota_reserve_in
@@ -42,22 +44,50 @@ def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
 def api_key_revoke(*, key: ApiKey) -> None:
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
+    _recent_keys.pop(key.key_hash, None)
+
+
+# Keys authenticated in the last HARUCHAT_API_KEY_CACHE_SECONDS, by hash: a
+# client calling again soon skips the lookup (as LiteLLM's proxy does). A key
+# revoked here is forgotten at once; another process forgets it within that
+# time, as it sees a deactivated member or a new per-member limit.
+_recent_keys: dict[str, tuple[float, ApiKey]] = {}
 
 
 def api_key_authenticate(secret: str) -> ApiKey | None:
     """The live key with this secret, its member active; None otherwise."""
     if not secret.startswith(SECRET_PREFIX):
         return None
+    digest = hash_secret(secret)
+    remembered = _recent_keys.get(digest)
+    if remembered is not None and remembered[0] > time.monotonic():
+        return remembered[1]
     key = (
         ApiKey.objects.select_related("user", "user__quota_override")
-        .filter(key_hash=hash_secret(secret), revoked_at__isnull=True, user__is_active=True)
+        .filter(key_hash=digest, revoked_at__isnull=True, user__is_active=True)
         .first()
     )
-    if key is not None:
-        now = timezone.now()
-        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    if key is None:
+        _recent_keys.pop(digest, None)
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    if settings.HARUCHAT_API_KEY_CACHE_SECONDS > 0:
+        _recent_keys[digest] = (time.monotonic() + settings.HARUCHAT_API_KEY_CACHE_SECONDS, key)
     return key
+
+
+def api_keys_forget() -> None:
+    """Forget every remembered key (tests; a process that must see revocations at once)."""
+    _recent_keys.clear()
+
+
+@functools.cache
+def _default_assistant_id() -> Sql:
+    """The id of the assistant /v1 conversations are filed under, read by the batch that stores one."""
+    return Sql.scalar(assistant_default_queryset().values("pk"))
 
 
 def gateway_prepare(*, key: ApiKey, request: dict[str, Any]) -> PreparedCall:
@@ -81,7 +111,7 @@ def gateway_prepare(*, key: ApiKey, request: dict[str, Any]) -> PreparedCall:
     now = timezone.now()
     conversation_row = {
         "user_id": user.pk,
-        "assistant_id": assistant_default().pk,
+        "assistant_id": _default_assistant_id(),
         "title": ("API: " + " ".join(turns[answered]["content"].split()))[:TITLE_LENGTH],
         "source": Conversation.Source.GATEWAY,
         "api_key_id": key.pk,

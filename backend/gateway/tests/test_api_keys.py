@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
+from django.utils import timezone
+from rest_framework.test import APIClient
+
 from conftest import client_for
 from gateway.models import ApiKey
 
@@ -35,3 +40,32 @@ def test_another_members_key_cannot_be_seen_or_revoked(api, other_member):
 def test_keys_need_a_name_and_a_login(api, anon):
     assert api.post("/api/auth/api-keys", {}, format="json").status_code == 400
     assert anon.get("/api/auth/api-keys").status_code == 401
+
+
+def models_with(client: APIClient, secret: str) -> int:
+    return client.get("/v1/models", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code
+
+
+def test_a_key_revoked_here_stops_working_at_once_though_it_was_just_used(api, anon):
+    key = api.post("/api/auth/api-keys", {"name": "leaked"}, format="json").json()
+    assert models_with(anon, key["secret"]) == 200  # now remembered by this process
+    api.delete(f"/api/auth/api-keys/{key['id']}")
+    assert models_with(anon, key["secret"]) == 401
+
+
+def test_a_key_revoked_by_another_process_stops_working_within_the_cache_time(api, anon, settings):
+    settings.HARUCHAT_API_KEY_CACHE_SECONDS = 0.3
+    key = api.post("/api/auth/api-keys", {"name": "leaked"}, format="json").json()
+    assert models_with(anon, key["secret"]) == 200
+    ApiKey.objects.filter(pk=key["id"]).update(revoked_at=timezone.now())  # as another process would
+    assert models_with(anon, key["secret"]) == 200  # still remembered here: the documented delay
+    time.sleep(0.35)
+    assert models_with(anon, key["secret"]) == 401
+
+
+def test_with_the_cache_off_a_revocation_elsewhere_takes_effect_at_once(api, anon, settings):
+    settings.HARUCHAT_API_KEY_CACHE_SECONDS = 0
+    key = api.post("/api/auth/api-keys", {"name": "leaked"}, format="json").json()
+    assert models_with(anon, key["secret"]) == 200
+    ApiKey.objects.filter(pk=key["id"]).update(revoked_at=timezone.now())
+    assert models_with(anon, key["secret"]) == 401
