@@ -21,7 +21,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
 M = TypeVar("M", bound=models.Model)
@@ -73,6 +73,9 @@ class _Statement:
 class Batch:
     def __init__(self) -> None:
         self._statements: list[_Statement] = []
+        # The thread's connection, looked up once: each `connection.x` goes through asgiref's Local.
+        self._db = connections[DEFAULT_DB_ALIAS]
+        self._postgres = self._db.vendor == "postgresql"
 
     def insert(
         self, model: type[models.Model], rows: list[dict[str, Any]], *, returning: tuple[str, ...] = ()
@@ -97,15 +100,16 @@ class Batch:
                 placeholders.append(placeholder)
                 params.extend(prepared)
             values_sql.append(f"({', '.join(placeholders)})")
+        quote = self._db.ops.quote_name
         sql = (
-            f"INSERT INTO {_quote(opts.db_table)} ({', '.join(_quote(f.column) for f in fields)}) "
+            f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
             f"VALUES {', '.join(values_sql)}"
         )
         result = Returned(model, returns_id=bool(returning))
         if returning:
             if not opts.get_field(returning[0]).primary_key:
                 raise ValueError("RETURNING starts with the primary key (LastId reads it on SQLite)")
-            sql += " RETURNING " + ", ".join(_quote(opts.get_field(name).column) for name in returning)
+            sql += " RETURNING " + ", ".join(quote(opts.get_field(name).column) for name in returning)
         self._statements.append(_Statement(sql, params, result if returning else None))
         return result
 
@@ -125,22 +129,23 @@ class Batch:
     ) -> None:
         """UPDATE the rows matching `where` (equality on attnames): set some columns, add to others."""
         opts = model._meta
+        quote = self._db.ops.quote_name
         by_attname = {f.attname: f for f in opts.concrete_fields}
         assignments, params = [], []
         for name, value in (set_to or {}).items():
             placeholder, prepared = self._value(by_attname[name], value)
-            assignments.append(f"{_quote(by_attname[name].column)} = {placeholder}")
+            assignments.append(f"{quote(by_attname[name].column)} = {placeholder}")
             params.extend(prepared)
         for name, value in (add or {}).items():
-            column = _quote(by_attname[name].column)
+            column = quote(by_attname[name].column)
             assignments.append(f"{column} = {column} + %s")
             params.append(value)
         conditions = []
         for name, value in where.items():
             placeholder, prepared = self._value(by_attname[name], value)
-            conditions.append(f"{_quote(by_attname[name].column)} = {placeholder}")
+            conditions.append(f"{quote(by_attname[name].column)} = {placeholder}")
             params.extend(prepared)
-        sql = f"UPDATE {_quote(opts.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"
+        sql = f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"
         self._statements.append(_Statement(sql, params))
 
     def run(self) -> None:
@@ -148,43 +153,46 @@ class Batch:
         if not self._statements:
             return
         if len(self._statements) > 1:
-            with transaction.atomic(savepoint=False):
+            with transaction.atomic(using=self._db.alias, savepoint=False):
                 self._send()
         else:
             self._send()
 
     def _send(self) -> None:
-        pipelined = connection.vendor == "postgresql"
-        cursors = []
-        connection.ensure_connection()
+        db = self._db
+        db.ensure_connection()
         # Errors surface as the pipeline ends, outside Django's cursors: map them to Django's as they would.
-        with (
-            connection.wrap_database_errors,
-            connection.connection.pipeline() if pipelined else contextlib.nullcontext(),
-        ):
+        with db.wrap_database_errors, db.connection.pipeline() if self._postgres else contextlib.nullcontext():
+            shared = db.cursor()  # for the statements whose rows are not needed
+            returning = []
             for statement in self._statements:
-                cursor = connection.cursor()
-                cursor.execute(statement.sql, [self._resolved(p) for p in statement.params])
-                cursors.append(cursor)
-                if statement.result is not None and not pipelined:
+                params = [self._resolved(p) for p in statement.params]
+                if statement.result is None:
+                    shared.execute(statement.sql, params)
+                    continue
+                cursor = db.cursor()
+                cursor.execute(statement.sql, params)
+                if self._postgres:
+                    returning.append((statement.result, cursor))  # answered when the pipeline ends
+                else:
                     statement.result.rows = cursor.fetchall()
-        for statement, cursor in zip(self._statements, cursors, strict=True):
-            if statement.result is not None and pipelined:
-                statement.result.rows = cursor.fetchall()
+                    cursor.close()
+        for result, cursor in returning:
+            result.rows = cursor.fetchall()
             cursor.close()
+        shared.close()
 
-    @staticmethod
-    def _value(f: models.Field, value: Any) -> tuple[str, list[Any]]:
+    def _value(self, f: models.Field, value: Any) -> tuple[str, list[Any]]:
         """The placeholder and parameters for one value (an earlier insert's id on PostgreSQL is SQL)."""
         if isinstance(value, Sql):
             return value.sql, list(value.params)
         if isinstance(value, LastId):
             model = value.inserted.model
-            if connection.vendor == "postgresql":
+            if self._postgres:
                 table, pk = model._meta.db_table, model._meta.pk.column
-                return "currval(pg_get_serial_sequence(%s, %s))", [_quote(table), pk]
+                return "currval(pg_get_serial_sequence(%s, %s))", [self._db.ops.quote_name(table), pk]
             return "%s", [value]  # resolved when the batch runs, from the earlier RETURNING
-        return "%s", [f.get_db_prep_save(value, connection)]
+        return "%s", [f.get_db_prep_save(value, self._db)]
 
     @staticmethod
     def _resolved(param: Any) -> Any:
@@ -199,7 +207,3 @@ def stored_instance(model: type[M], pk: Any, values: dict[str, Any]) -> M:
     instance._state.adding = False
     instance._state.db = connection.alias
     return instance
-
-
-def _quote(name: str) -> str:
-    return connection.ops.quote_name(name)
