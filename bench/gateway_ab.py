@@ -4,9 +4,9 @@ Machine noise between two runs of `bench.gateway_overhead` is larger than
 most single changes, so this starts the fake upstream once and a haruchat
 server from each of two checkouts (say `git worktree add /tmp/before HEAD~1`),
 and sends the same calls to the upstream directly, to the second checkout's
-bare pass-through view and to each /v1, in interleaved rounds at concurrency 1.
+bare pass-through view and to each /v1, in interleaved rounds (concurrency 1 unless told).
 
-    .venv/bin/python -m bench.gateway_ab /tmp/before . [--rounds 8] [--requests 150] [--stream]
+    .venv/bin/python -m bench.gateway_ab /tmp/before . [--rounds 8] [--requests 150] [--stream] [--concurrency 1]
         [--database-url postgres://postgres@127.0.0.1:5432/ab]
 
 Both servers run on this checkout's virtualenv; on PostgreSQL they share the
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--requests", type=int, default=150, help="plain calls per path per round")
     parser.add_argument("--stream", action="store_true", help="time to the first chunk of 10 streams instead")
+    parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
 
     upstream_port = overhead.free_port()
@@ -61,10 +62,11 @@ def main() -> None:
         rounds: dict[str, list[dict]] = {name: [] for name in paths}
         for _ in range(args.rounds):
             for name, (port, path, headers) in paths.items():
-                rounds[name].append(overhead.run_load(port, path, headers, body, calls, 1))
+                rounds[name].append(overhead.run_load(port, path, headers, body, calls, args.concurrency))
         direct = overhead.summarize(rounds["direct to the upstream"], key)
         what = "time to first chunk" if args.stream else "latency"
-        print(f"{what}, ms, concurrency 1, median of {args.rounds} rounds ({args.database_url or 'SQLite'})")
+        where = args.database_url or "SQLite"
+        print(f"{what}, ms, concurrency {args.concurrency}, median of {args.rounds} rounds ({where})")
         for name, results in rounds.items():
             s = overhead.summarize(results, key)
             added = " ".join(f"+{s[q][0] - direct[q][0]:.2f}" for q in ("p50", "p95", "p99"))

@@ -20,7 +20,7 @@ from django.conf import settings
 
 from chat.models import Message
 from chat.services import ModelCallFailed, PreparedCall, SendResult, call_cut, call_fail, call_succeed, message_output
-from common.db import in_db
+from common.db import in_db_finishing
 from llm.errors import ProviderError, StreamBroken, UpstreamTimeout
 
 
@@ -163,16 +163,16 @@ async def stream_call(call: PreparedCall) -> AsyncIterator[StreamEvent]:
                 raise UpstreamTimeout("The model provider stopped sending before the answer was complete.") from None
             yield Delta(assembler.feed(chunk), chunk)
     except (asyncio.CancelledError, GeneratorExit):
-        await asyncio.shield(in_db(_fail, call, assembler, ClientDisconnected()))
+        await asyncio.shield(in_db_finishing(_fail, call, assembler, ClientDisconnected()))
         raise
     except Exception as exc:
-        yield await in_db(_fail, call, assembler, exc)
+        yield await in_db_finishing(_fail, call, assembler, exc)
         return
     finally:
         close = getattr(chunks, "aclose", None)
         if close is not None:
             await close()
-    result, response = await in_db(_finish, call, assembler)
+    result, response = await in_db_finishing(_finish, call, assembler)
     yield Finished(result, response)
 
 

@@ -23,14 +23,23 @@ from django.db import InterfaceError, OperationalError, connection
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
-_executor: ThreadPoolExecutor | None = None
+_executors: dict[str, ThreadPoolExecutor] = {}
+
+# Two lanes of threads: units that start a call (count it, record the
+# request) and units that finish one (record its answer or failure). A
+# finishing unit never queues behind a burst of starts, so a stream that has
+# sent its last chunk gets its `[DONE]` while new calls wait their turn.
+START, FINISH = "start", "finish"
 
 
-def db_executor() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=settings.HARUCHAT_DB_THREADS, thread_name_prefix="haruchat-db")
-    return _executor
+def db_executor(lane: str = START) -> ThreadPoolExecutor:
+    executor = _executors.get(lane)
+    if executor is None:
+        executor = _executors.setdefault(
+            lane,
+            ThreadPoolExecutor(max_workers=settings.HARUCHAT_DB_THREADS, thread_name_prefix=f"haruchat-db-{lane}"),
+        )
+    return executor
 
 
 def _release_connection() -> None:
@@ -81,4 +90,9 @@ def _unit(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 async def in_db(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run one unit of ORM work in a database thread and await its result."""
-    return await sync_to_async(_unit, thread_sensitive=False, executor=db_executor())(function, *args, **kwargs)
+    return await sync_to_async(_unit, thread_sensitive=False, executor=db_executor(START))(function, *args, **kwargs)
+
+
+async def in_db_finishing(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`in_db` for a unit that finishes a call already under way, in the finishing lane."""
+    return await sync_to_async(_unit, thread_sensitive=False, executor=db_executor(FINISH))(function, *args, **kwargs)

@@ -123,7 +123,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("HARUCHAT_DB_CONN_MAX_AGE", default=0)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # The async paths (model calls) run their database work in this many threads
-# (common.db); each may hold one connection.
+# per lane (common.db: one lane starts calls, one finishes them); each thread
+# may hold one connection while it runs a unit.
 HARUCHAT_DB_THREADS = env.int("HARUCHAT_DB_THREADS", default=8)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for the lock instead of failing at once, and take it at

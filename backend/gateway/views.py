@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from chat.services import PreparedCall, call_fail, call_succeed
 from chat.streaming import Delta, Failed, Finished, stream_call
 from common.async_views import AsyncAPIView
-from common.db import in_db
+from common.db import in_db_finishing
 from gateway.authentication import ApiKeyAuthentication
 from gateway.errors import openai_exception_handler
 from gateway.models import ApiKey
@@ -140,8 +140,8 @@ class ChatCompletionView(AsyncAPIView):
         try:
             answer = validate_completion(await call.provider.acomplete(call.request))
         except Exception as exc:
-            raise await in_db(call_fail, call, exc) from exc
-        await in_db(call_succeed, call, answer)
+            raise await in_db_finishing(call_fail, call, exc) from exc
+        await in_db_finishing(call_succeed, call, answer)
         return Response(answer, status=status.HTTP_200_OK, headers=headers)
 
 
