@@ -124,8 +124,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # The async paths (model calls) run their database work in this many threads
 # per lane (common.db: one lane starts calls, one finishes them); each thread
-# may hold one connection while it runs a unit.
-HARUCHAT_DB_THREADS = env.int("HARUCHAT_DB_THREADS", default=8)
+# may hold one connection while it runs a unit. On PostgreSQL a unit is a
+# little Python and a round trip, and more threads than that only contend
+# for the GIL: with 8, a burst of 1 000 streams stalled hundreds of them on
+# 2 cores, with 2 none (docs/benchmarks.md). On SQLite more threads keep the
+# median low when calls overlap.
+HARUCHAT_DB_THREADS = env.int(
+    "HARUCHAT_DB_THREADS", default=2 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 8
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for the lock instead of failing at once, and take it at
     # BEGIN so two writers never deadlock upgrading a read lock.
