@@ -23,6 +23,20 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# One call's request and the answer that stands in for the model's (also what
+# backend/gateway/tests/test_query_counts.py pins the statements of).
+REQUEST = {
+    "model": "fake-model",
+    "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "How long is a day?"}],
+}
+ANSWER = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "fake-model",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "A day."}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
+}
 
 
 def main() -> None:
@@ -36,7 +50,7 @@ def main() -> None:
         HARUCHAT_VAR_DIR=workdir,
         DATABASE_URL=args.database_url or f"sqlite:///{workdir}/steps.sqlite3",
         HARUCHAT_LLM_PROVIDER="openai_compat",
-        HARUCHAT_LLM_BASE_URL="http://127.0.0.1:9/v1",  # never called: the answer below stands in for it
+        HARUCHAT_LLM_BASE_URL="http://127.0.0.1:9/v1",  # never called: ANSWER stands in for it
         HARUCHAT_LLM_MODEL="fake-model",
         HARUCHAT_DAILY_LIMIT="1000000000",
     )
@@ -52,18 +66,6 @@ def main() -> None:
     from gateway.services import api_key_authenticate, api_key_create, gateway_prepare
 
     call_command("migrate", verbosity=0)
-    request = {
-        "model": "fake-model",
-        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "How long is a day?"}],
-    }
-    answer = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "fake-model",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "A day."}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
-    }
     tag = str(time.time_ns())
     member = User.objects.create_user(
         email=f"steps-{tag}@example.com", password="steps pass phrase", nickname=tag[-12:]
@@ -75,9 +77,9 @@ def main() -> None:
         started = time.perf_counter()
         key = api_key_authenticate(secret)
         authenticated = time.perf_counter()
-        call = gateway_prepare(key=key, request=request)
+        call = gateway_prepare(key=key, request=REQUEST)
         prepared = time.perf_counter()
-        call_succeed(call, answer)
+        call_succeed(call, ANSWER)
         finished = time.perf_counter()
         _release_connection()  # as the database thread does after each unit
         if number >= 20:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
+from bench.gateway_db_steps import ANSWER, REQUEST
+
 from chat.services import call_succeed
 from conftest import make_member
 from gateway.services import api_key_authenticate, api_key_create, gateway_prepare
-
-REQUEST = {
-    "model": "fake-model",
-    "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "How long is a day?"}],
-}
-ANSWER = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "created": 1,
-    "model": "fake-model",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "A day."}, "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
-}
 
 
 def one_call(secret: str) -> None:
