@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from chat.models import Message
 from chat.services import ModelCallFailed, PreparedCall, SendResult, call_cut, call_fail, call_succeed, message_output
@@ -142,8 +143,9 @@ def _fail(call: PreparedCall, assembler: StreamAssembler, error: BaseException) 
         return Failed(call_fail(call, error), None)
     counted = None if assembler.usage is not None else _counted_usage(call, assembler)
     response = assembler.response(finish_reason=CUT_FINISH_REASONS.get(error.code, "error"), counted_usage=counted)
-    partial = call_cut(call, response, usage_counted=counted is not None)
-    failure = call_fail(call, error, produced=True)
+    with transaction.atomic():  # one record: never seen (or left, by a crash) as "succeeded" in between
+        partial = call_cut(call, response, usage_counted=counted is not None)
+        failure = call_fail(call, error, produced=True)
     failure.extra.update({"partial_message": message_output(partial)})
     return Failed(failure, partial)
 

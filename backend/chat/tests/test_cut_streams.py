@@ -1,0 +1,36 @@
+"""A stream cut short is recorded as one transaction: its partial answer and its failure together."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from chat.models import Completion, Message
+from chat.selectors import assistant_default
+from chat.services import conversation_create, message_prepare
+from chat.streaming import StreamAssembler, _fail
+from conftest import make_member
+from llm.errors import UpstreamTimeout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cut_stream_is_never_recorded_as_succeeded_on_the_way_to_failed(upstream):
+    member = make_member()
+    conversation = conversation_create(user=member, assistant=assistant_default())
+    call = message_prepare(user=member, conversation=conversation, content="tell me a story", stream=True)
+    assembler = StreamAssembler()
+    assembler.feed({"id": "chatcmpl-cut", "choices": [{"index": 0, "delta": {"content": "Once upon"}}]})
+    transactions = []  # the outermost transaction each write ran in (None: a commit of its own)
+
+    def note_transaction(execute, sql, params, many, context):
+        if not sql.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE opens the block
+            transactions.append(connection.atomic_blocks[0] if connection.atomic_blocks else None)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note_transaction):
+        failed = _fail(call, assembler, UpstreamTimeout())
+    assert transactions and None not in transactions
+    assert len({id(block) for block in transactions}) == 1  # one COMMIT for the whole record
+    completion = Completion.objects.get(pk=call.completion.pk)
+    assert (completion.status, completion.error_code) == ("failed", "upstream_timeout")
+    assert Message.objects.get(completion=completion).content == failed.partial_message.content == "Once upon"
