@@ -105,11 +105,16 @@ class LiveUvicorn(LoopbackServer):
 
 
 @pytest.fixture
-def live_uvicorn(transactional_db) -> Iterator[LiveUvicorn]:
-    # Transactional tests empty every table afterwards, data migrations' rows included.
+def builtin_assistants(transactional_db) -> None:
+    """Committed data, with the built-in assistants back: transactional tests empty every table afterwards,
+    data migrations' rows included."""
     from django.apps import apps
 
     importlib.import_module("chat.migrations.0002_builtin_assistants").create_assistants(apps, None)
+
+
+@pytest.fixture
+def live_uvicorn(builtin_assistants) -> Iterator[LiveUvicorn]:
     server = LiveUvicorn().start()
     yield server
     server.stop()

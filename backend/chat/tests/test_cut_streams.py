@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.db import connection
 
 from chat.models import Completion, Message
@@ -13,8 +12,7 @@ from conftest import make_member
 from llm.errors import UpstreamTimeout
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_cut_stream_is_never_recorded_as_succeeded_on_the_way_to_failed(upstream):
+def test_a_cut_stream_is_never_recorded_as_succeeded_on_the_way_to_failed(builtin_assistants, upstream):
     member = make_member()
     conversation = conversation_create(user=member, assistant=assistant_default())
     call = message_prepare(user=member, conversation=conversation, content="tell me a story", stream=True)
