@@ -23,7 +23,7 @@ from accounts.models import User
 from chat.models import Assistant, Completion, Conversation, IntakeAnswer, Message
 from chat.records import completion_record_request, completion_record_response, request_columns
 from common.errors import ApiError
-from common.sql_batch import Batch, stored_instance
+from common.sql_batch import Batch, Returned, stored_instance
 from llm.errors import ModelFailed, ProviderError
 from llm.providers import Provider, get_provider, validate_completion
 from quota.services import (
@@ -230,9 +230,18 @@ def message_prepare(
         user_message = _message_to_answer(conversation=conversation, content=content)
         provider = get_provider()
         request = completion_request_build(conversation=conversation, stream=stream, provider=provider)
-        completion = completion_record_start(
-            conversation=conversation, user_message=user_message, provider=provider.name, request=request
+        writes = Batch()
+        started, row = completion_record_start(
+            writes,
+            conversation_id=conversation.pk,
+            user_id=conversation.user_id,
+            request_message_id=user_message.pk,
+            provider=provider.name,
+            request=request,
         )
+        writes.run()
+        completion = stored_instance(Completion, started.rows[0][0], row)
+        completion.conversation = conversation
     return PreparedCall(reservation, user_message, completion, provider, request, time.monotonic())
 
 
@@ -294,20 +303,31 @@ def _message_to_answer(*, conversation: Conversation, content: str | None) -> Me
 
 
 def completion_record_start(
-    *, conversation: Conversation, user_message: Message, provider: str, request: dict[str, Any]
-) -> Completion:
-    """Record the request before it is sent, as an in-progress call."""
+    batch: Batch,
+    *,
+    conversation_id: Any,
+    user_id: int,
+    request_message_id: Any,
+    provider: str,
+    request: dict[str, Any],
+) -> tuple[Returned, dict[str, Any]]:
+    """Add the request's record (an in-progress call and its prompts) to `batch`.
+
+    Returns the call's insert (its id once the batch has run) and its row;
+    the ids may be `LastId`s of rows the same batch inserts first.
+    """
     columns, prompts = request_columns(request)
-    with transaction.atomic(savepoint=False):
-        completion = Completion.objects.create(
-            conversation=conversation,
-            user=conversation.user,
-            request_message=user_message,
-            provider=provider,
-            **columns,
-        )
-        completion_record_request(completion=completion, prompts=prompts)
-    return completion
+    row = {
+        "conversation_id": conversation_id,
+        "user_id": user_id,
+        "request_message_id": request_message_id,
+        "provider": provider,
+        "created_at": timezone.now(),
+        **columns,
+    }
+    started = batch.insert(Completion, [row], returning=("id",))
+    completion_record_request(completion=started.last_id, prompts=prompts, batch=batch)
+    return started, row
 
 
 def _elapsed_ms(started: float) -> int:

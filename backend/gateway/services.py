@@ -15,9 +15,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat.models import Completion, Conversation, Message
-from chat.records import completion_record_request, request_columns
 from chat.selectors import assistant_default_queryset
-from chat.services import TITLE_LENGTH, PreparedCall
+from chat.services import TITLE_LENGTH, PreparedCall, completion_record_start
 from common.sql_batch import Batch, Sql, stored_instance
 from gateway.models import ApiKey
 from llm.providers import get_provider
@@ -129,21 +128,18 @@ def gateway_prepare(*, key: ApiKey, request: dict[str, Any]) -> PreparedCall:
             for m in part
         ]
 
-    columns, prompts = request_columns(upstream_request)
     writes = Batch()
     pending = quota_reserve_in(writes, user=user)
     conversation = writes.insert(Conversation, [conversation_row], returning=("id",))
     asked = writes.insert(Message, message_rows(conversation.last_id, turns[: answered + 1]), returning=("id",))
-    completion_row = {
-        "conversation_id": conversation.last_id,
-        "user_id": user.pk,
-        "request_message_id": asked.last_id,
-        "provider": provider.name,
-        "created_at": now,
-        **columns,
-    }
-    completion = writes.insert(Completion, [completion_row], returning=("id",))
-    completion_record_request(completion=completion.last_id, prompts=prompts, batch=writes)
+    completion, completion_row = completion_record_start(
+        writes,
+        conversation_id=conversation.last_id,
+        user_id=user.pk,
+        request_message_id=asked.last_id,
+        provider=provider.name,
+        request=upstream_request,
+    )
     if turns[answered + 1 :]:  # assistant turns the client sent after its last user message
         writes.insert(Message, message_rows(conversation.last_id, turns[answered + 1 :]))
     try:
