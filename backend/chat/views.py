@@ -91,6 +91,9 @@ class ConversationListView(APIView):
                 raise serializers.ValidationError(f"At most {settings.HARUCHAT_MAX_TOKENS_LIMIT}.", code="max_value")
             return value
 
+    class ListQuerySerializer(serializers.Serializer):
+        search = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
     @extend_schema(
         parameters=[OpenApiParameter("search", str, description="Match titles and message text")],
         responses={200: ConversationPageOutputSerializer},
@@ -98,7 +101,9 @@ class ConversationListView(APIView):
         summary="Own conversations, newest first",
     )
     def get(self, request: Request) -> Response:
-        conversations = selectors.conversation_list(user=request.user, search=request.query_params.get("search"))
+        query = self.ListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)  # e.g. a NUL character, which PostgreSQL text can't hold: 400
+        conversations = selectors.conversation_list(user=request.user, search=query.validated_data.get("search"))
         paginator = ConversationPagination()
         page = paginator.paginate_queryset(conversations, request, view=self)
         return paginator.get_paginated_response(ConversationSummaryOutputSerializer(page, many=True).data)

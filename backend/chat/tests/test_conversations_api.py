@@ -118,6 +118,13 @@ def test_search_matches_titles_and_message_text(api, upstream):
     assert titles("nothing like this") == []
 
 
+def test_a_search_with_a_nul_character_is_a_clear_400(api):
+    response = api.get("/api/conversations", {"search": "tea\x00"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "null_characters_not_allowed"
+    assert response.json()["errors"] == {"search": ["Null characters are not allowed."]}
+
+
 def test_rename_and_delete(api, upstream):
     conversation = start_conversation(api, title="old")
     renamed = api.patch(f"/api/conversations/{conversation['id']}", {"title": "  new name  "}, format="json")
