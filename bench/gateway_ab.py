@@ -11,7 +11,8 @@ bare pass-through view and to each /v1, in interleaved rounds (concurrency 1 unl
 
 Both servers run on this checkout's virtualenv; on PostgreSQL they share the
 database (same migrations). Prints p50/p95/p99 per path (median of the
-rounds) and what each version adds to the direct call.
+rounds), what each version adds to the direct call, and the CPU time its
+serving process spent per call (steadier than latency on a noisy machine).
 """
 
 from __future__ import annotations
@@ -54,15 +55,16 @@ def main() -> None:
         calls = 10 if args.stream else args.requests
         bearer = {name: {"Authorization": f"Bearer {secret}"} for name, (_, _, secret) in servers.items()}
         paths = {
-            "direct to the upstream": (upstream_port, "/v1/chat/completions", {}),
-            "B: bare pass-through": (servers["B"][1], "/v1/_bench/passthrough", {}),
-            f"A: /v1 ({args.before})": (servers["A"][1], "/v1/chat/completions", bearer["A"]),
-            f"B: /v1 ({args.after})": (servers["B"][1], "/v1/chat/completions", bearer["B"]),
+            "direct to the upstream": (upstream_port, "/v1/chat/completions", {}, upstream.pid),
+            "B: bare pass-through": (servers["B"][1], "/v1/_bench/passthrough", {}, servers["B"][0].pid),
+            f"A: /v1 ({args.before})": (servers["A"][1], "/v1/chat/completions", bearer["A"], servers["A"][0].pid),
+            f"B: /v1 ({args.after})": (servers["B"][1], "/v1/chat/completions", bearer["B"], servers["B"][0].pid),
         }
+        overhead.warm_up(paths, {**body, "stream": False})
         rounds: dict[str, list[dict]] = {name: [] for name in paths}
         for _ in range(args.rounds):
-            for name, (port, path, headers) in paths.items():
-                rounds[name].append(overhead.run_load(port, path, headers, body, calls, args.concurrency))
+            for name, (port, path, headers, pid) in paths.items():
+                rounds[name].append(overhead.run_load(port, path, headers, body, calls, args.concurrency, pid))
         direct = overhead.summarize(rounds["direct to the upstream"], key)
         what = "time to first chunk" if args.stream else "latency"
         where = args.database_url or "SQLite"
@@ -70,7 +72,10 @@ def main() -> None:
         for name, results in rounds.items():
             s = overhead.summarize(results, key)
             added = " ".join(f"+{s[q][0] - direct[q][0]:.2f}" for q in ("p50", "p95", "p99"))
-            print(f"  {name:40} p50 {s['p50'][0]:7.2f}  p95 {s['p95'][0]:7.2f}  p99 {s['p99'][0]:7.2f}  added {added}")
+            print(
+                f"  {name:40} p50 {s['p50'][0]:7.2f}  p95 {s['p95'][0]:7.2f}  p99 {s['p99'][0]:7.2f}  added {added}"
+                f"  CPU {s['cpu']:.2f} ms/call"
+            )
     finally:
         for process, *_ in servers.values():
             process.terminate()

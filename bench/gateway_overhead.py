@@ -11,7 +11,10 @@ in one run, so machine noise hits all three alike.
 Reports p50/p95/p99 latency per path (median over rounds, with the spread),
 the added milliseconds (c - a and c - b) and requests per second; for
 streams (64 chunks 20 ms apart) the time to the first chunk and the gap
-between chunks.
+between chunks. Also the CPU time the serving process spent per call (the
+fake upstream's for a, haruchat's for b and c): unlike latency it hardly
+moves with machine noise, so c - b in CPU milliseconds is haruchat's own
+work per call.
 """
 
 from __future__ import annotations
@@ -87,8 +90,17 @@ def stream_request(connection: http.client.HTTPConnection, path: str, body: dict
     return arrivals[0] - started, [later - earlier for earlier, later in itertools.pairwise(arrivals[:-1])]
 
 
-def run_load(port: int, path: str, headers: dict, body: dict, total: int, concurrency: int) -> dict:
-    """`total` requests over `concurrency` keep-alive connections; latencies in ms."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_load(
+    port: int, path: str, headers: dict, body: dict, total: int, concurrency: int, pid: int | None = None
+) -> dict:
+    """`total` requests over `concurrency` keep-alive connections; latencies in ms, and the
+    serving process's (`pid`) CPU milliseconds per call."""
     first_bytes: list[float] = []
     totals: list[float] = []
     gaps: list[float] = []
@@ -112,13 +124,27 @@ def run_load(port: int, path: str, headers: dict, body: dict, total: int, concur
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
     count = len(totals) or len(first_bytes)
-    return {"total": sorted(totals), "first_byte": sorted(first_bytes), "gap": sorted(gaps), "rps": count / elapsed}
+    cpu = (cpu_seconds(pid) - cpu_before) * 1000 / count if pid else float("nan")
+    return {
+        "total": sorted(totals),
+        "first_byte": sorted(first_bytes),
+        "gap": sorted(gaps),
+        "rps": count / elapsed,
+        "cpu": cpu,
+    }
+
+
+def warm_up(paths: dict, body: dict) -> None:
+    """A few untimed calls per path first: a process's first calls pay for imports and caches."""
+    for port, path, headers, *_ in paths.values():
+        run_load(port, path, headers, body, 20, 1)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -131,6 +157,7 @@ def summarize(rounds: list[dict], key: str) -> dict:
         per_round = [percentile(r[key], q) for r in rounds]
         out[name] = (statistics.median(per_round), min(per_round), max(per_round))
     out["rps"] = statistics.median(r["rps"] for r in rounds)
+    out["cpu"] = statistics.median(r.get("cpu", float("nan")) for r in rounds)
     return out
 
 
@@ -193,9 +220,9 @@ def main() -> None:
     workdir = tempfile.mkdtemp(prefix="haruchat-bench-")
     server, port, key = setup_haruchat(args, upstream_port, workdir)
     paths = {
-        "a: direct to the upstream": (upstream_port, "/v1/chat/completions", {}),
-        "b: haruchat, bare pass-through": (port, "/v1/_bench/passthrough", {}),
-        "c: through haruchat /v1": (port, "/v1/chat/completions", {"Authorization": f"Bearer {key}"}),
+        "a: direct to the upstream": (upstream_port, "/v1/chat/completions", {}, upstream.pid),
+        "b: haruchat, bare pass-through": (port, "/v1/_bench/passthrough", {}, server.pid),
+        "c: through haruchat /v1": (port, "/v1/chat/completions", {"Authorization": f"Bearer {key}"}, server.pid),
     }
     a_name, b_name, c_name = paths
     lines = []
@@ -203,12 +230,13 @@ def main() -> None:
         for stream in (False, True):
             body = {**BODY, "stream": stream}
             configure_upstream(upstream_port, chunks=64 if stream else 8, chunk_delay=0.02 if stream else 0.0)
+            warm_up(paths, {**body, "stream": False})
             for concurrency in args.concurrency:
                 total = args.stream_requests if stream else args.requests
                 results: dict[str, list[dict]] = {name: [] for name in paths}
                 for _ in range(args.rounds):  # interleaved: a, b, c, a, b, c, ...
-                    for name, (p, path, headers) in paths.items():
-                        results[name].append(run_load(p, path, headers, body, total, concurrency))
+                    for name, (p, path, headers, pid) in paths.items():
+                        results[name].append(run_load(p, path, headers, body, total, concurrency, pid))
                 keys = (
                     [("first_byte", "time to first chunk"), ("gap", "gap between chunks")]
                     if stream
@@ -219,16 +247,17 @@ def main() -> None:
                     a, b, c = summary[a_name], summary[b_name], summary[c_name]
                     title = f"{'Streaming (64 chunks, 20 ms apart)' if stream else 'Plain'}, concurrency {concurrency}"
                     lines.append(f"\n**{title}** ({what}, ms; median of {args.rounds} rounds, [min-max])\n")
-                    lines.append("| path | p50 | p95 | p99 | req/s |")
-                    lines.append("|---|---|---|---|---|")
+                    lines.append("| path | p50 | p95 | p99 | req/s | server CPU ms/call |")
+                    lines.append("|---|---|---|---|---|---|")
                     for name, s_ in summary.items():
                         cells = " | ".join(
                             f"{m:.2f} [{lo:.2f}-{hi:.2f}]" for m, lo, hi in (s_["p50"], s_["p95"], s_["p99"])
                         )
-                        lines.append(f"| {name} | {cells} | {s_['rps']:.0f} |")
+                        lines.append(f"| {name} | {cells} | {s_['rps']:.0f} | {s_['cpu']:.2f} |")
                     for label, base in (("c - a", a), ("c - b", b)):
                         added = " | ".join(f"{c[q][0] - base[q][0]:+.2f}" for q in ("p50", "p95", "p99"))
-                        lines.append(f"| **added by haruchat ({label})** | {added} | |")
+                        cpu = f"{c['cpu'] - base['cpu']:+.2f}" if label == "c - b" else ""
+                        lines.append(f"| **added by haruchat ({label})** | {added} | | {cpu} |")
                     print("\n".join(lines[-(len(summary) + 5) :]), flush=True)
     finally:
         server.terminate()
