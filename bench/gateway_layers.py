@@ -1,0 +1,140 @@
+"""Where a gateway call's time goes, layer by layer: the same request to the fake
+upstream (a) directly, (a1) through a bare ASGI app that forwards it with
+aiohttp (the least any Python gateway adds: one more HTTP hop), (a2) through
+the same bare app forwarding it with haruchat's provider, i.e. the `openai`
+SDK, (b) through haruchat's bare pass-through view (Django, its middleware,
+DRF and the same provider call) and (c) through haruchat's /v1 (the key, the
+quota and the record added). Interleaved rounds in one run, plain calls at
+concurrency 1.
+
+    .venv/bin/python -m bench.gateway_layers [--rounds 6] [--requests 150] [--database-url postgres://...]
+
+Prints p50/p99 latency and the serving process's CPU milliseconds per call
+for each path, and what each layer adds to the one before it. The bare app
+(`app` below) exists only for this benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import tempfile
+from typing import Any
+
+from bench import gateway_overhead as overhead
+
+_aiohttp_session: Any = None
+
+
+async def _body(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The bare ASGI app: POST /aiohttp or /sdk forwards the body to the upstream, answers its JSON."""
+    global _aiohttp_session
+    if scope["type"] != "http":
+        return
+    request = json.loads(await _body(receive))
+    if scope["path"] == "/sdk":
+        from llm.providers import get_provider
+
+        answer = await get_provider().acomplete(request)
+    else:
+        import aiohttp
+
+        if _aiohttp_session is None:
+            _aiohttp_session = aiohttp.ClientSession()
+        url = os.environ["HARUCHAT_LLM_BASE_URL"] + "/chat/completions"
+        async with _aiohttp_session.post(url, json=request) as response:
+            answer = json.loads(await response.read())
+    body = json.dumps(answer).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _start_bare_app(upstream_port: int, workdir: str) -> tuple[subprocess.Popen, int]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HARUCHAT_", "DJANGO_", "DATABASE_URL"))}
+    env.update(
+        PYTHONPATH=str(overhead.REPO / "backend"),
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        HARUCHAT_VAR_DIR=workdir,
+        HARUCHAT_LLM_PROVIDER="openai_compat",
+        HARUCHAT_LLM_BASE_URL=f"http://127.0.0.1:{upstream_port}/v1",
+        HARUCHAT_LLM_MODEL="fake-model",
+    )
+    port = overhead.free_port()
+    command = [
+        str(overhead.BIN / "python"), "-c",
+        "import django, uvicorn; django.setup(); "
+        f"uvicorn.run('bench.gateway_layers:app', port={port}, log_level='warning', access_log=False)",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=overhead.REPO, env=env)
+    overhead.wait_for_port(port, server)
+    return server, port
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--requests", type=int, default=150, help="calls per path per round")
+    parser.add_argument("--database-url", default="", help="PostgreSQL for haruchat (default: SQLite)")
+    args = parser.parse_args()
+
+    upstream_port = overhead.free_port()
+    upstream = subprocess.Popen(
+        [str(overhead.BIN / "python"), "-m", "bench.fake_upstream", "--port", str(upstream_port)],
+        cwd=overhead.REPO,
+        stdout=subprocess.DEVNULL,
+    )
+    processes = [upstream]
+    try:
+        overhead.wait_for_port(upstream_port, upstream)
+        overhead.configure_upstream(upstream_port, chunks=8, chunk_delay=0.0)
+        bare, bare_port = _start_bare_app(upstream_port, tempfile.mkdtemp(prefix="haruchat-layers-"))
+        processes.append(bare)
+        haruchat, port, key = overhead.setup_haruchat(args, upstream_port, tempfile.mkdtemp(prefix="haruchat-layers-"))
+        processes.append(haruchat)
+        bearer = {"Authorization": f"Bearer {key}"}
+        paths = {
+            "a: direct to the upstream": (upstream_port, "/v1/chat/completions", {}, upstream.pid),
+            "a1: bare ASGI app + aiohttp": (bare_port, "/aiohttp", {}, bare.pid),
+            "a2: bare ASGI app + openai SDK": (bare_port, "/sdk", {}, bare.pid),
+            "b: + Django, middleware, DRF": (port, "/v1/_bench/passthrough", {}, haruchat.pid),
+            "c: + key, quota, record (/v1)": (port, "/v1/chat/completions", bearer, haruchat.pid),
+        }  # fmt: skip
+        body = {**overhead.BODY, "stream": False}
+        overhead.warm_up(paths, body)
+        rounds: dict[str, list[dict]] = {name: [] for name in paths}
+        for _ in range(args.rounds):
+            for name, (p, path, headers, pid) in paths.items():
+                rounds[name].append(overhead.run_load(p, path, headers, body, args.requests, 1, pid))
+        where = "PostgreSQL" if args.database_url else "SQLite"
+        print(f"plain calls, concurrency 1, median of {args.rounds} rounds of {args.requests} ({where})")
+        print("| path | p50 ms | p99 ms | server CPU ms/call | added p50 ms | added CPU ms |")
+        print("|---|---|---|---|---|---|")
+        summaries = [(name, overhead.summarize(results, "total")) for name, results in rounds.items()]
+        for i, (name, s) in enumerate(summaries):
+            added = "|"
+            if i > 0:
+                before = summaries[i - 1][1]
+                cpu_before = before["cpu"] if i > 1 else 0.0  # a's CPU is the upstream's, not a gateway's
+                added = f"{s['p50'][0] - before['p50'][0]:+.2f} | {s['cpu'] - cpu_before:+.2f}"
+            print(f"| {name} | {s['p50'][0]:.2f} | {s['p99'][0]:.2f} | {s['cpu']:.2f} | {added} |")
+    finally:
+        for process in processes:
+            process.terminate()
+
+
+if __name__ == "__main__":
+    main()
