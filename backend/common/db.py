@@ -11,6 +11,7 @@ waits on the model.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -96,3 +97,33 @@ async def in_db(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 async def in_db_finishing(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """`in_db` for a unit that finishes a call already under way, in the finishing lane."""
     return await sync_to_async(_unit, thread_sensitive=False, executor=db_executor(FINISH))(function, *args, **kwargs)
+
+
+_checkpoint_executor: ThreadPoolExecutor | None = None
+
+
+def sqlite_checkpoint() -> tuple[int, int, int]:
+    """Fold SQLite's write-ahead log back into the database file, waiting for no one (PASSIVE).
+
+    Returns SQLite's answer: (1 if it could not finish, frames in the log,
+    frames now in the database file).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        busy, logged, folded = cursor.fetchone()
+    return busy, logged, folded
+
+
+async def sqlite_checkpoints_forever(interval: float) -> None:
+    """Checkpoint every `interval` seconds in a thread of its own (whose connection stays open),
+    so the fsyncs never land in a request's commit or hold a database thread."""
+    global _checkpoint_executor
+    if _checkpoint_executor is None:
+        _checkpoint_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="haruchat-sqlite-checkpoint")
+    checkpoint = sync_to_async(sqlite_checkpoint, thread_sensitive=False, executor=_checkpoint_executor)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await checkpoint()
+        except Exception:  # a checkpoint that fails is retried by the next; SQLite's backstop remains
+            logger.exception("could not checkpoint the SQLite database")

@@ -2,8 +2,9 @@
 
 Django answers HTTP; this wrapper also answers uvicorn's lifespan events, so
 that at start-up, and every few minutes after, model calls left "in
-progress" by a process that died are closed and refunded, and at shutdown
-the model provider's connections are closed.
+progress" by a process that died are closed and refunded, on SQLite the
+write-ahead log is checkpointed every second off the request path, and at
+shutdown the model provider's connections are closed.
 """
 
 from __future__ import annotations
@@ -50,21 +51,34 @@ async def sweep_forever() -> None:
         await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
 
 
+def background_tasks() -> list[asyncio.Task]:
+    """What runs beside the requests: the stale-call sweep, and SQLite's checkpoints (common.db)."""
+    from django.conf import settings
+    from django.db import connection
+
+    from common.db import sqlite_checkpoints_forever
+
+    tasks = [asyncio.create_task(sweep_forever())]
+    if connection.vendor == "sqlite" and settings.HARUCHAT_SQLITE_CHECKPOINT_SECONDS > 0:
+        tasks.append(asyncio.create_task(sqlite_checkpoints_forever(settings.HARUCHAT_SQLITE_CHECKPOINT_SECONDS)))
+    return tasks
+
+
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "lifespan":
         await django_application(scope, receive, send)
         return
-    sweeper: asyncio.Task | None = None
+    tasks: list[asyncio.Task] = []
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            sweeper = asyncio.create_task(sweep_forever())
+            tasks = background_tasks()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                    await task
             await get_provider().aclose()
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -132,16 +132,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 HARUCHAT_DB_THREADS = env.int(
     "HARUCHAT_DB_THREADS", default=2 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 8
 )
+# SQLite's write-ahead log is folded back into the database file (a
+# checkpoint: copying pages and two fsyncs) every this many seconds by a
+# thread of the server's own (config.asgi), instead of inside whichever
+# commit crosses SQLite's 1 000-page mark: that request waited for it (tens
+# of ms, the p99 of a /v1 call, docs/benchmarks.md). SQLite's own checkpoint
+# stays as a backstop at 10 000 pages (~40 MB) for processes that run no
+# checkpoints (manage.py, WSGI). 0 leaves it all to SQLite.
+HARUCHAT_SQLITE_CHECKPOINT_SECONDS = env.float("HARUCHAT_SQLITE_CHECKPOINT_SECONDS", default=1.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for the lock instead of failing at once, and take it at
     # BEGIN so two writers never deadlock upgrading a read lock.
     # WAL with synchronous=NORMAL: a commit no longer waits for fsync (still
     # durable across a crash of the app, as SQLite documents for WAL mode).
+    autocheckpoint_pages = 10_000 if HARUCHAT_SQLITE_CHECKPOINT_SECONDS > 0 else 1_000
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": (
+                f"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint={autocheckpoint_pages};"
+            ),
         }
     )
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
