@@ -74,7 +74,7 @@ def main() -> None:
             added = " ".join(f"+{s[q][0] - direct[q][0]:.2f}" for q in ("p50", "p95", "p99"))
             print(
                 f"  {name:40} p50 {s['p50'][0]:7.2f}  p95 {s['p95'][0]:7.2f}  p99 {s['p99'][0]:7.2f}  added {added}"
-                f"  CPU {s['cpu']:.2f} ms/call"
+                f"  {s['rps']:.0f} calls/s  CPU {s['cpu']:.2f} ms/call"
             )
     finally:
         for process, *_ in servers.values():

@@ -146,6 +146,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL with synchronous=NORMAL: a commit no longer waits for fsync (still
     # durable across a crash of the app, as SQLite documents for WAL mode).
     autocheckpoint_pages = 10_000 if HARUCHAT_SQLITE_CHECKPOINT_SECONDS > 0 else 1_000
+    # Django's backend, with this process's writers queueing at a lock instead
+    # of polling SQLite's (common/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "common.sqlite"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 30,
