@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import http.client
+import importlib.util
 import json
 import os
 import platform
@@ -93,6 +94,11 @@ class Target:
     port: int
     headers: dict[str, list[str]]  # round-robin per stream, e.g. several members' API keys
     pid: int
+
+
+def http_parser() -> str:
+    """The HTTP implementation uvicorn picks by itself: httptools when installed, else h11."""
+    return "httptools" if importlib.util.find_spec("httptools") else "h11"
 
 
 def proc_status(pid: int) -> tuple[int, int]:
@@ -494,7 +500,7 @@ def main() -> None:
         header = (
             f"\n## Concurrent streams — {dt.date.today().isoformat()}\n\n"
             f"Machine: {cores} cores{memory}, {platform.python_implementation()} {platform.python_version()}, "
-            f"PostgreSQL, one uvicorn process (h11, asyncio loop), fd limit {fd_limit}; the bench client "
+            f"PostgreSQL, one uvicorn process ({http_parser()}, asyncio loop), fd limit {fd_limit}; the bench client "
             f"(aiohttp) and the fake upstream share the same cores. Each answer is {args.chunks} chunks "
             f"{args.chunk_delay} s apart (~{stream_seconds:.1f} s a stream); N streams open over {args.ramp} s, "
             f"spread over {args.users} members' API keys. A stall is a gap over {STALL_FACTOR}x the pacing "
