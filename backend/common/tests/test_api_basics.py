@@ -34,6 +34,18 @@ def openapi_paths(client) -> dict:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "json_status"),
+    [("/api/conversations/{conversation_id}/messages", "201"), ("/v1/chat/completions", "200")],
+)
+def test_a_streamed_answer_is_documented_as_text_event_stream(anon, path, json_status):
+    """`"stream": true` answers 200 text/event-stream, which the schema did not say (schemathesis' content check)."""
+    responses = openapi_paths(anon)[path]["post"]["responses"]
+    assert "text/event-stream" in responses["200"]["content"]
+    assert "application/json" in responses[json_status]["content"]
+
+
+@pytest.mark.django_db
 def test_the_conversation_list_documents_its_pagination(anon):
     operation = openapi_paths(anon)["/api/conversations"]["get"]
     assert {"search", "cursor", "page_size"} <= {parameter["name"] for parameter in operation["parameters"]}
