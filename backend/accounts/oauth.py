@@ -69,12 +69,20 @@ class KakaoAdapter(KakaoOAuth2Adapter):
         return f"{settings.HARUCHAT_KAKAO_API_URL.rstrip('/')}/v2/user/me"
 
 
+# allauth mounts each provider's `<package>.urls` under /accounts/, the package being the provider class's
+# own by default: here `accounts`, so the whole auth API (accounts.urls) was served a second time there. This
+# one has no `urlpatterns`: nothing is mounted; the callbacks are routed in config.urls.
+NO_PROVIDER_URLS = "allauth.socialaccount.providers.oauth2"
+
+
 class GitHubProvider(AllauthGitHubProvider):
     oauth2_adapter_class = GitHubAdapter
+    package = NO_PROVIDER_URLS
 
 
 class KakaoProvider(AllauthKakaoProvider):
     oauth2_adapter_class = KakaoAdapter
+    package = NO_PROVIDER_URLS
 
 
 github_callback = OAuth2CallbackView.adapter_view(GitHubAdapter)

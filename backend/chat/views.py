@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +28,7 @@ from chat.serializers import (
     MessageOutputSerializer,
 )
 from chat.streaming import message_event_stream
+from common.schema import ErrorSerializer
 from llm.providers import get_provider
 
 # Keep proxies from buffering the stream, and caches from keeping it.
@@ -36,6 +40,19 @@ class ConversationPagination(CursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """DRF's, but a cursor whose position is no time is invalid (404) too, not a query that fails (500)."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                position = Conversation._meta.get_field("updated_at").to_python(cursor.position)
+                if timezone.is_naive(position):
+                    position = timezone.make_aware(position)
+                position.astimezone(dt.UTC)  # out of range once in UTC, e.g. 0001-01-01 at +14:00
+            except (DjangoValidationError, ValueError, OverflowError) as exc:
+                raise NotFound(self.invalid_cursor_message) from exc
+        return cursor
 
 
 class AssistantListView(APIView):
@@ -95,8 +112,20 @@ class ConversationListView(APIView):
         search = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
 
     @extend_schema(
-        parameters=[OpenApiParameter("search", str, description="Match titles and message text")],
-        responses={200: ConversationPageOutputSerializer},
+        parameters=[
+            OpenApiParameter("search", str, description="Match titles and message text"),
+            OpenApiParameter("cursor", str, description="The position of a page: from its `next` or `previous` link"),
+            OpenApiParameter(
+                "page_size",
+                int,
+                description=f"Conversations per page (default {ConversationPagination.page_size}, "
+                f"at most {ConversationPagination.max_page_size})",
+            ),
+        ],
+        responses={
+            200: ConversationPageOutputSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="Invalid cursor"),
+        },
         operation_id="conversation_list",
         summary="Own conversations, newest first",
     )

@@ -22,7 +22,9 @@ class HaruchatAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
-        return _documented_errors(self, responses) if direction == "response" else responses
+        if direction != "response":
+            return responses
+        return _documented_stream(self, _documented_errors(self, responses))
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -46,8 +48,25 @@ ERROR_DESCRIPTIONS = {
     "503": "The model or the usage ledger cannot be reached",
     "504": "The model did not answer in time",
 }
-# Operations that call the model, and so can answer with its failures.
+# Operations that call the model, and so can answer with its failures, or stream the answer.
 MODEL_CALLS = ("/messages", "/v1/chat/completions")
+STREAM_DESCRIPTION = 'With `"stream": true`: the answer as Server-Sent Events (text/event-stream) instead of JSON.'
+# What OpenAPI 3.0 documents for an event stream: one event.
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {
+            "type": "string",
+            "description": "The web app's stream: start, delta (one per piece of text), then done or error. "
+            "/v1: unnamed, as OpenAI's.",
+        },
+        "data": {
+            "type": "string",
+            "description": "A JSON object; /v1 sends chat.completion.chunk objects and ends with [DONE].",
+        },
+    },
+    "required": ["data"],
+}
 
 
 def _error_statuses(method: str, path: str, public: bool) -> list[str]:
@@ -71,4 +90,14 @@ def _documented_errors(schema: AutoSchema, responses: dict[str, Any]) -> dict[st
     for status in _error_statuses(schema.method, schema.path, public):
         if status not in responses:
             responses[status] = {**error_response, "description": ERROR_DESCRIPTIONS[status]}
+    return responses
+
+
+def _documented_stream(schema: AutoSchema, responses: dict[str, Any]) -> dict[str, Any]:
+    """A model call asked for `"stream": true` answers 200 with text/event-stream (chat.views, gateway.views)."""
+    if schema.method != "POST" or not schema.path.endswith(MODEL_CALLS):
+        return responses
+    ok = responses.setdefault("200", {"content": {}, "description": ""})
+    ok.setdefault("content", {})["text/event-stream"] = {"schema": SSE_EVENT}
+    ok["description"] = " ".join(part for part in (ok.get("description"), STREAM_DESCRIPTION) if part)
     return responses

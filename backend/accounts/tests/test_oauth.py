@@ -37,6 +37,18 @@ def test_providers_are_offered_only_when_configured(anon, settings):
     assert anon.get("/api/auth/providers").json() == []
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/accounts/me", "/accounts/refresh", "/accounts/providers", "/accounts/oauth/exchange"]
+)
+def test_the_auth_api_is_not_served_a_second_time_under_allauths_prefix(api, path):
+    """allauth mounted our providers' package's urls (accounts.urls) at /accounts/ (seen in the OpenAPI schema)."""
+    assert api.get(path).status_code == 404
+    assert api.post(path, {}, format="json").status_code == 404
+    schema = api.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert not [p for p in schema["paths"] if p.startswith("/accounts/")]
+
+
 def test_configured_providers_are_listed_with_their_login_urls(anon, oauth_standins, db):
     providers = anon.get("/api/auth/providers").json()
     assert [(p["id"], p["name"], p["login_url"]) for p in providers] == [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+from urllib.parse import urlencode
+
 import pytest
 
 from chat.tests.helpers import MEDITATION_INTAKE, send, start_conversation
@@ -102,6 +105,25 @@ def test_list_is_newest_activity_first_and_paginated(api, upstream):
     rest = api.get(page["next"]).json()
     assert [c["id"] for c in rest["results"]] == [second["id"]]
     assert rest["next"] is None
+
+
+@pytest.mark.parametrize(
+    "position",
+    ["2024", "not a time", "2024-13-45 99:99", "tea\x00", "0001-01-01 00:00:00+14:00"],
+    ids=["a-year", "words", "no-such-day", "nul", "before-year-1-in-utc"],
+)
+def test_a_cursor_whose_position_is_no_time_is_an_invalid_cursor_not_a_500(api, position):
+    start_conversation(api, title="first")
+    cursor = base64.b64encode(urlencode({"p": position}).encode()).decode()
+    response = api.get("/api/conversations", {"cursor": cursor})
+    assert response.status_code == 404, response.content
+    assert response.json() == {"detail": "Invalid cursor", "code": "not_found"}
+
+
+def test_a_cursor_that_does_not_decode_is_an_invalid_cursor(api):
+    response = api.get("/api/conversations", {"cursor": "%%% not base64 ✓"})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid cursor", "code": "not_found"}
 
 
 def test_search_matches_titles_and_message_text(api, upstream):
