@@ -49,6 +49,20 @@ class ModelListView(GatewayView):
         )
 
 
+def no_null_characters(value: Any) -> None:
+    """A JSON value with a NUL character in any string or key is refused: PostgreSQL's jsonb can't record it."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise serializers.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            no_null_characters(key)
+            no_null_characters(item)
+    elif isinstance(value, list):
+        for item in value:
+            no_null_characters(item)
+
+
 class ChatMessageSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=["system", "developer", "user", "assistant"])
     content = serializers.CharField(allow_blank=True, trim_whitespace=False)
@@ -70,9 +84,9 @@ class ChatCompletionSerializer(serializers.Serializer):
     temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False, allow_null=True)
     max_tokens = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     stream = serializers.BooleanField(required=False)
-    stream_options = serializers.DictField(required=False, allow_null=True)
+    stream_options = serializers.DictField(required=False, allow_null=True, validators=[no_null_characters])
     top_p = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
-    stop = serializers.JSONField(required=False, allow_null=True)
+    stop = serializers.JSONField(required=False, allow_null=True, validators=[no_null_characters])
     seed = serializers.IntegerField(required=False, allow_null=True)
     presence_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
     frequency_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)

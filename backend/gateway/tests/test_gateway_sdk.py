@@ -192,3 +192,16 @@ def test_the_key_is_checked_before_the_body_and_a_bad_body_is_neither_counted_no
     assert used(sdk.member) == 0
     assert not Conversation.objects.filter(user=sdk.member).exists()
     assert upstream.exchanges == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"stop": "end\x00"}, {"stop": ["a", "b\x00"]}, {"stream_options": {"include_usage": True, "x\x00": 1}}],
+    ids=["stop", "stop-list", "stream_options-key"],
+)
+def test_a_nul_character_in_a_json_parameter_is_a_400_not_a_503(sdk, upstream, extra):
+    """PostgreSQL's jsonb can't hold one, so recording the call failed: a 503 that blamed the usage ledger."""
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk.chat.completions.create(model="fake-model", messages=[{"role": "user", "content": "hi"}], extra_body=extra)
+    assert caught.value.code == "null_characters_not_allowed"
+    assert upstream.exchanges == [] and used(sdk.member) == 0
