@@ -18,7 +18,6 @@ serving process spent per call (steadier than latency on a noisy machine).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -36,15 +35,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
 
-    upstream_port = overhead.free_port()
-    upstream = subprocess.Popen(
-        [str(overhead.BIN / "python"), "-m", "bench.fake_upstream", "--port", str(upstream_port)],
-        cwd=overhead.REPO,
-        stdout=subprocess.DEVNULL,
-    )
+    upstream, upstream_port = overhead.start_upstream()
     servers = {}
     try:
-        overhead.wait_for_port(upstream_port, upstream)
         for name, checkout in (("A", args.before), ("B", args.after)):
             overhead.REPO = Path(checkout).resolve()  # setup_haruchat serves the app from REPO
             settings = argparse.Namespace(database_url=args.database_url)

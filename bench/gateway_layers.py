@@ -91,15 +91,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="PostgreSQL for haruchat (default: SQLite)")
     args = parser.parse_args()
 
-    upstream_port = overhead.free_port()
-    upstream = subprocess.Popen(
-        [str(overhead.BIN / "python"), "-m", "bench.fake_upstream", "--port", str(upstream_port)],
-        cwd=overhead.REPO,
-        stdout=subprocess.DEVNULL,
-    )
+    upstream, upstream_port = overhead.start_upstream()
     processes = [upstream]
     try:
-        overhead.wait_for_port(upstream_port, upstream)
         overhead.configure_upstream(upstream_port, chunks=8, chunk_delay=0.0)
         bare, bare_port = _start_bare_app(upstream_port, tempfile.mkdtemp(prefix="haruchat-layers-"))
         processes.append(bare)

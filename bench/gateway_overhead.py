@@ -167,6 +167,16 @@ def configure_upstream(port: int, **switches: object) -> None:
     connection.getresponse().read()
 
 
+def start_upstream() -> tuple[subprocess.Popen, int]:
+    """The fake upstream in a process of its own, listening on a free port."""
+    port = free_port()
+    upstream = subprocess.Popen(
+        [str(BIN / "python"), "-m", "bench.fake_upstream", "--port", str(port)], cwd=REPO, stdout=subprocess.DEVNULL
+    )
+    wait_for_port(port, upstream)
+    return upstream, port
+
+
 def setup_haruchat(args: argparse.Namespace, upstream_port: int, workdir: str) -> tuple[subprocess.Popen, int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HARUCHAT_", "DJANGO_", "DATABASE_URL"))}
     env.update(
@@ -210,13 +220,7 @@ def main() -> None:
     parser.add_argument("--write", help="append the results to this Markdown file")
     args = parser.parse_args()
 
-    upstream_port = free_port()
-    upstream = subprocess.Popen(
-        [str(BIN / "python"), "-m", "bench.fake_upstream", "--port", str(upstream_port)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-    )
-    wait_for_port(upstream_port, upstream)
+    upstream, upstream_port = start_upstream()
     workdir = tempfile.mkdtemp(prefix="haruchat-bench-")
     server, port, key = setup_haruchat(args, upstream_port, workdir)
     paths = {
