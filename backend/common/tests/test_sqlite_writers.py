@@ -44,7 +44,8 @@ def test_a_waiting_writer_goes_as_soon_as_the_one_before_commits():
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert moments["second began"] - moments["first committed"] < 0.02
+    # SQLite alone: its next try comes at 328 ms, ~85 ms after the commit; our lock: at once
+    assert moments["second began"] - moments["first committed"] < 0.05
     member.refresh_from_db()
     assert member.nickname == "second"
 
