@@ -30,11 +30,12 @@ def _writer_lock(name: str) -> threading.Lock:
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._holds_writer_lock = False
+        self._held_writer_lock: threading.Lock | None = None
 
     def _start_transaction_under_autocommit(self) -> None:
         lock = _writer_lock(str(self.settings_dict["NAME"]))
-        self._holds_writer_lock = lock.acquire(timeout=self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+        if lock.acquire(timeout=self.settings_dict.get("OPTIONS", {}).get("timeout", 5)):
+            self._held_writer_lock = lock
         try:
             super()._start_transaction_under_autocommit()
         except BaseException:
@@ -42,9 +43,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             raise
 
     def _release_writer_lock(self) -> None:
-        if self._holds_writer_lock:
-            self._holds_writer_lock = False
-            _writer_lock(str(self.settings_dict["NAME"])).release()
+        lock, self._held_writer_lock = self._held_writer_lock, None
+        if lock is not None:
+            lock.release()
 
     def _commit(self) -> None:
         try:
