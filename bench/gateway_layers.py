@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import subprocess
 import tempfile
 from typing import Any
@@ -63,16 +62,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def _start_bare_app(upstream_port: int, workdir: str) -> tuple[subprocess.Popen, int]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HARUCHAT_", "DJANGO_", "DATABASE_URL"))}
-    env.update(
-        PYTHONPATH=str(overhead.REPO / "backend"),
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        HARUCHAT_VAR_DIR=workdir,
-        HARUCHAT_LLM_PROVIDER="openai_compat",
-        HARUCHAT_LLM_BASE_URL=f"http://127.0.0.1:{upstream_port}/v1",
-        HARUCHAT_LLM_MODEL="fake-model",
-    )
+    env = overhead.haruchat_env(upstream_port, workdir)
+    env.update(PYTHONPATH=str(overhead.REPO / "backend"), DJANGO_SETTINGS_MODULE="config.settings")
     port = overhead.free_port()
     command = [
         str(overhead.BIN / "python"), "-c",

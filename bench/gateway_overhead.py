@@ -177,11 +177,12 @@ def start_upstream() -> tuple[subprocess.Popen, int]:
     return upstream, port
 
 
-def setup_haruchat(args: argparse.Namespace, upstream_port: int, workdir: str) -> tuple[subprocess.Popen, int, str]:
+def haruchat_env(upstream_port: int, workdir: str, database_url: str = "") -> dict[str, str]:
+    """This environment without haruchat's own settings, then haruchat pointed at the fake upstream."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HARUCHAT_", "DJANGO_", "DATABASE_URL"))}
     env.update(
         HARUCHAT_VAR_DIR=workdir,
-        DATABASE_URL=args.database_url or "",
+        DATABASE_URL=database_url,
         HARUCHAT_LLM_PROVIDER="openai_compat",
         HARUCHAT_LLM_BASE_URL=f"http://127.0.0.1:{upstream_port}/v1",
         HARUCHAT_LLM_MODEL="fake-model",
@@ -190,6 +191,11 @@ def setup_haruchat(args: argparse.Namespace, upstream_port: int, workdir: str) -
         HARUCHAT_BENCH_PASSTHROUGH="true",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
     )
+    return env
+
+
+def setup_haruchat(args: argparse.Namespace, upstream_port: int, workdir: str) -> tuple[subprocess.Popen, int, str]:
+    env = haruchat_env(upstream_port, workdir, args.database_url or "")
     subprocess.run([str(BIN / "python"), "backend/manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
     port = free_port()
     server = subprocess.Popen(
