@@ -112,6 +112,32 @@ def _rebuild_prompt(prompt: CompletionPrompt) -> dict[str, Any]:
 
 # --- response ---------------------------------------------------------------
 
+NUL = "\x00"
+NUL_STAND_IN = "\ufffd"
+
+
+def without_nul_characters(value: Any) -> tuple[Any, int]:
+    """`value` with each NUL character in its strings and keys as U+FFFD, and how many there were.
+
+    A model can answer with a NUL, but PostgreSQL can store one in neither
+    text nor jsonb; the record keeps the Unicode replacement character in its
+    place and counts them (Completion.nul_characters_replaced). Values
+    without a NUL are returned as they are.
+    """
+    if isinstance(value, str):
+        count = value.count(NUL)
+        return (value.replace(NUL, NUL_STAND_IN), count) if count else (value, 0)
+    if isinstance(value, dict):
+        pairs = [(without_nul_characters(key), without_nul_characters(item)) for key, item in value.items()]
+        count = sum(key[1] + item[1] for key, item in pairs)
+        return ({key[0]: item[0] for key, item in pairs}, count) if count else (value, 0)
+    if isinstance(value, list):
+        items = [without_nul_characters(item) for item in value]
+        count = sum(item[1] for item in items)
+        return ([item[0] for item in items], count) if count else (value, 0)
+    return value, 0
+
+
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 

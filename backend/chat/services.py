@@ -21,7 +21,14 @@ from rest_framework import exceptions, status
 
 from accounts.models import User
 from chat.models import Assistant, Completion, Conversation, IntakeAnswer, Message
-from chat.records import completion_record_request, completion_record_response, request_columns
+from chat.records import (
+    NUL,
+    NUL_STAND_IN,
+    completion_record_request,
+    completion_record_response,
+    request_columns,
+    without_nul_characters,
+)
 from common.errors import ApiError
 from common.sql_batch import Batch, Returned, stored_instance
 from llm.errors import ModelFailed, ProviderError
@@ -337,7 +344,7 @@ def _elapsed_ms(started: float) -> int:
 def _completion_fail(completion: Completion, error: ProviderError, started: float) -> None:
     completion.status = Completion.Status.FAILED
     completion.error_code = error.code
-    completion.error_detail = error.detail
+    completion.error_detail = str(error.detail).replace(NUL, NUL_STAND_IN)  # an upstream's message may hold one
     completion.upstream_status = error.upstream_status
     completion.latency_ms = _elapsed_ms(started)
     completion.finished_at = timezone.now()
@@ -354,6 +361,7 @@ def _answer_record(call: PreparedCall, response: dict[str, Any], *, usage_counte
     """
     completion = call.completion
     now = timezone.now()
+    response, completion.nul_characters_replaced = without_nul_characters(response)
     completion.status = Completion.Status.SUCCEEDED
     completion.latency_ms = _elapsed_ms(call.started)
     completion.usage_counted = usage_counted
@@ -372,7 +380,10 @@ def _answer_record(call: PreparedCall, response: dict[str, Any], *, usage_counte
     writes.update(
         Completion,
         {"id": completion.pk},
-        set_to={name: getattr(completion, name) for name in ("status", "latency_ms", "usage_counted", "finished_at")},
+        set_to={
+            name: getattr(completion, name)
+            for name in ("status", "latency_ms", "usage_counted", "nul_characters_replaced", "finished_at")
+        },
     )
     stored = writes.insert(Message, [message_row], returning=("id",))
     writes.update(Conversation, {"id": completion.conversation_id}, set_to={"updated_at": now})
