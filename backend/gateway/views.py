@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
@@ -63,17 +64,27 @@ def no_null_characters(value: Any) -> None:
             no_null_characters(item)
 
 
+class MessageLength(MaxLengthValidator):
+    """HARUCHAT_MAX_MESSAGE_CHARS, read at each check, and by the OpenAPI schema (maxLength)."""
+
+    code = "too_long"
+    message = "A message is longer than %(limit_value)s characters."
+
+    def __init__(self) -> None:
+        super().__init__(lambda: settings.HARUCHAT_MAX_MESSAGE_CHARS)
+
+
+class MessageContentField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # After DRF's own checks: a message with a null character is refused for that first.
+        self.validators.append(MessageLength())
+
+
 class ChatMessageSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=["system", "developer", "user", "assistant"])
-    content = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    content = MessageContentField(allow_blank=True, trim_whitespace=False)
     name = serializers.CharField(required=False, max_length=64)
-
-    def validate_content(self, value: str) -> str:
-        if len(value) > settings.HARUCHAT_MAX_MESSAGE_CHARS:
-            raise serializers.ValidationError(
-                f"A message is longer than {settings.HARUCHAT_MAX_MESSAGE_CHARS} characters.", code="too_long"
-            )
-        return value
 
 
 class ChatCompletionSerializer(serializers.Serializer):
@@ -82,7 +93,13 @@ class ChatCompletionSerializer(serializers.Serializer):
     model = serializers.CharField(max_length=200)
     messages = ChatMessageSerializer(many=True, allow_empty=False)
     temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False, allow_null=True)
-    max_tokens = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    # The limit is read at each check, and by the OpenAPI schema (maximum).
+    max_tokens = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        validators=[MaxValueValidator(lambda: settings.HARUCHAT_MAX_TOKENS_LIMIT, message="At most %(limit_value)s.")],
+    )
     stream = serializers.BooleanField(required=False)
     stream_options = serializers.DictField(required=False, allow_null=True, validators=[no_null_characters])
     top_p = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
@@ -101,11 +118,6 @@ class ChatCompletionSerializer(serializers.Serializer):
                     code="unsupported_parameter",
                 )
         return super().to_internal_value(data)
-
-    def validate_max_tokens(self, value: int | None) -> int | None:
-        if value is not None and value > settings.HARUCHAT_MAX_TOKENS_LIMIT:
-            raise serializers.ValidationError(f"At most {settings.HARUCHAT_MAX_TOKENS_LIMIT}.", code="max_value")
-        return value
 
     def validate_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not any(m["role"] == "user" for m in messages):

@@ -8,11 +8,11 @@ is the JSON that actually crossed the wire.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
-import weakref
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx2
 import openai
@@ -24,6 +24,13 @@ from llm.providers import Provider
 logger = logging.getLogger(__name__)
 
 COMPLETIONS_PATH = "/chat/completions"
+
+
+class LoopClient(NamedTuple):
+    """An event loop's async client, and the task that closes it when the loop ends."""
+
+    client: openai.AsyncOpenAI
+    closer: asyncio.Task[None]
 
 
 class OpenAICompatProvider(Provider):
@@ -38,28 +45,48 @@ class OpenAICompatProvider(Provider):
             "max_retries": 0,
         }
         self.client = openai.OpenAI(**self.client_options)
-        # An async client's connection pool belongs to one event loop.
-        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
-            weakref.WeakKeyDictionary()
-        )
+        # An async client's connection pool belongs to one event loop. The entry
+        # lives as long as its loop: its closer removes it (a dict keyed weakly
+        # would not let go either, as the client refers to its loop).
+        self._async_clients: dict[asyncio.AbstractEventLoop, LoopClient] = {}
 
     def async_client(self) -> openai.AsyncOpenAI:
         """The SDK's async client on aiohttp (its documented faster transport), one per event loop."""
         loop = asyncio.get_running_loop()
-        if loop not in self._async_clients:
+        entry = self._async_clients.get(loop)
+        if entry is None:
             # The SDK caps a client at 1 000 connections; each open stream holds
             # one, so a process serving more streams than that would queue them.
             # (No limit at all is worse: the aiohttp transport then falls back to 100.)
             limits = httpx2.Limits(max_connections=settings.HARUCHAT_LLM_MAX_CONNECTIONS)
-            self._async_clients[loop] = openai.AsyncOpenAI(
-                **self.client_options, http_client=openai.DefaultAioHttpClient(limits=limits)
-            )
-        return self._async_clients[loop]
+            client = openai.AsyncOpenAI(**self.client_options, http_client=openai.DefaultAioHttpClient(limits=limits))
+            # Its own empty context: the closer outlives the request that made it.
+            closer = loop.create_task(self._close_at_loop_end(loop, client), context=contextvars.Context())
+            entry = self._async_clients[loop] = LoopClient(client, closer)
+        return entry.client
+
+    async def _close_at_loop_end(self, loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI) -> None:
+        """Wait for the loop's end, then close its client on it.
+
+        Under uvicorn the lifespan's `aclose` ends this. Under WSGI (and Django's
+        sync test client) each async request runs on a loop of its own (asgiref's
+        async_to_sync runs `asyncio.run` in a new thread), whose client would be
+        left open with its connections; `asyncio.run` cancels a loop's leftover
+        tasks before closing it, and this one closes the client then. Made once
+        per loop, so requests pay nothing for it.
+        """
+        try:
+            await loop.create_future()  # never set
+        finally:
+            self._async_clients.pop(loop, None)
+            await client.close()
 
     async def aclose(self) -> None:
-        client = self._async_clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.close()
+        """Close the running loop's client now (at the ASGI lifespan's shutdown)."""
+        entry = self._async_clients.get(asyncio.get_running_loop())
+        if entry is not None:
+            entry.closer.cancel()
+            await asyncio.wait([entry.closer])
 
     def default_model(self) -> str:
         return settings.HARUCHAT_LLM_MODEL or "gpt-4o-mini"

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import time
+import warnings
+
 import pytest
+from asgiref.sync import async_to_sync
 
 from llm.errors import ProviderError, UpstreamMalformed, UpstreamTimeout
 from llm.providers import get_provider, validate_completion
@@ -65,3 +71,46 @@ def test_the_provider_lists_its_models(upstream):
     provider = get_provider()
     assert provider.default_model() == "fake-model"
     assert provider.models() == ["fake-model", "fake-model-large"]
+
+
+def open_connections(upstream) -> int:
+    return len(upstream.server.server_state.connections)
+
+
+def test_a_client_made_for_a_loop_is_closed_when_the_loop_ends(upstream):
+    """Under WSGI each async request runs on a loop of its own (async_to_sync): its client must not outlive it."""
+    provider = get_provider()
+    before = open_connections(upstream)
+
+    async def call():
+        await provider.acomplete(dict(REQUEST))
+        return provider.async_client()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clients = [async_to_sync(call)() for _ in range(2)]
+        assert clients[0] is not clients[1]  # one per loop
+        assert all(client.is_closed() for client in clients)
+        assert provider._async_clients == {}
+        del clients
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    deadline = time.monotonic() + 2  # the upstream's own keep-alive would close them only after 5 s
+    while open_connections(upstream) > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert open_connections(upstream) <= before
+
+
+def test_aclose_closes_the_running_loops_client(upstream):
+    """What the ASGI lifespan does at shutdown, on uvicorn's one loop."""
+    provider = get_provider()
+
+    async def serve_then_shut_down():
+        await provider.acomplete(dict(REQUEST))
+        client = provider.async_client()
+        await provider.aclose()
+        return client, asyncio.all_tasks() - {asyncio.current_task()}
+
+    client, left_running = asyncio.run(serve_then_shut_down())
+    assert client.is_closed() and left_running == set()
+    assert provider._async_clients == {}
