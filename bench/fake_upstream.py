@@ -7,8 +7,9 @@ it received and the response body it sent), and has switches for faults:
 
     latency      seconds to wait before answering
     status       answer with this HTTP error status and an OpenAI error body
-    malformed    "not_json" (a 200 that is not JSON), "no_choices", or "bad_chunk" (a
-                 stream whose third event is JSON but not an object)
+    malformed    "not_json" (a 200 that is not JSON), "nan" (a 200 whose JSON carries NaN, which
+                 Python's parser takes but JSON has no room for), "no_choices", or "bad_chunk"
+                 (a stream whose third event is JSON but not an object)
     reply        the answer's text (default: "Echo: <last user message>")
     fail_times   apply `status`/`malformed` to the next N requests only
     chunks       number of chunks a streamed answer is split into
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import threading
 import time
 import uuid
@@ -209,6 +211,10 @@ class FakeUpstreamApp:
         reply = switches["reply"] if switches["reply"] is not None else default_reply(request)
         if malformed == "not_json":
             await _answer_text(send, exchange, 200, "<html>this is not json</html>", b"text/html")
+            return
+        if malformed == "nan" and not request.get("stream"):
+            body = {**completion_body(request, reply, switches["model"]), "score": math.nan}
+            await _answer(send, exchange, 200, body)
             return
         if malformed == "no_choices":
             await _answer(send, exchange, 200, {"id": "chatcmpl-broken", "object": "chat.completion", "created": 0})

@@ -75,7 +75,7 @@ class CompletionAdmin(admin.ModelAdmin):
         "error_detail",
         "upstream_status",
         "latency_ms",
-        "nul_characters_replaced",
+        "characters_replaced",
         "created_at",
         "finished_at",
         "request_json",

@@ -154,9 +154,10 @@ class Completion(models.Model):
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     # True when the upstream reported no usage (a stream without it) and haruchat counted the tokens.
     usage_counted = models.BooleanField(default=False)
-    # PostgreSQL's text and jsonb can't hold a NUL character, so the record keeps U+FFFD in its place.
-    nul_characters_replaced = models.PositiveIntegerField(
-        default=0, help_text="NUL characters in the response, recorded as U+FFFD (the client got them as sent)."
+    characters_replaced = models.PositiveIntegerField(
+        default=0,
+        help_text="NUL characters and unpaired surrogates in the response, which no database here can store, "
+        "recorded as U+FFFD (the client got them as sent).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

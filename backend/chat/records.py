@@ -9,6 +9,7 @@ wire comes back unchanged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -112,27 +113,32 @@ def _rebuild_prompt(prompt: CompletionPrompt) -> dict[str, Any]:
 
 # --- response ---------------------------------------------------------------
 
-NUL = "\x00"
-NUL_STAND_IN = "\ufffd"
+# A NUL, which PostgreSQL can store in neither text nor jsonb, and an unpaired
+# UTF-16 surrogate (JSON's "\ud83d" alone: half an emoji), which is no character
+# at all and can't be written as UTF-8 to any database.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+STAND_IN = "\ufffd"
 
 
-def without_nul_characters(value: Any) -> tuple[Any, int]:
-    """`value` with each NUL character in its strings and keys as U+FFFD, and how many there were.
+def storable_text(text: str) -> str:
+    return UNSTORABLE.sub(STAND_IN, text)
 
-    A model can answer with a NUL, but PostgreSQL can store one in neither
-    text nor jsonb; the record keeps the Unicode replacement character in its
-    place and counts them (Completion.nul_characters_replaced). Values
-    without a NUL are returned as they are.
+
+def with_storable_characters(value: Any) -> tuple[Any, int]:
+    """`value` with each unstorable character in its strings and keys as U+FFFD, and how many there were.
+
+    A model (or a server streaming one) can send either; the record keeps the
+    Unicode replacement character in its place and counts them
+    (Completion.characters_replaced). A value with none is returned as it is.
     """
     if isinstance(value, str):
-        count = value.count(NUL)
-        return (value.replace(NUL, NUL_STAND_IN), count) if count else (value, 0)
+        return UNSTORABLE.subn(STAND_IN, value)
     if isinstance(value, dict):
-        pairs = [(without_nul_characters(key), without_nul_characters(item)) for key, item in value.items()]
+        pairs = [(with_storable_characters(key), with_storable_characters(item)) for key, item in value.items()]
         count = sum(key[1] + item[1] for key, item in pairs)
         return ({key[0]: item[0] for key, item in pairs}, count) if count else (value, 0)
     if isinstance(value, list):
-        items = [without_nul_characters(item) for item in value]
+        items = [with_storable_characters(item) for item in value]
         count = sum(item[1] for item in items)
         return ([item[0] for item in items], count) if count else (value, 0)
     return value, 0

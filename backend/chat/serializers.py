@@ -99,7 +99,7 @@ class CompletionOutputSerializer(serializers.ModelSerializer):
             "error",
             "request",
             "response",
-            "nul_characters_replaced",
+            "characters_replaced",
         )
 
     @extend_schema_field(serializers.DictField())

@@ -22,12 +22,11 @@ from rest_framework import exceptions, status
 from accounts.models import User
 from chat.models import Assistant, Completion, Conversation, IntakeAnswer, Message
 from chat.records import (
-    NUL,
-    NUL_STAND_IN,
     completion_record_request,
     completion_record_response,
     request_columns,
-    without_nul_characters,
+    storable_text,
+    with_storable_characters,
 )
 from common.errors import ApiError
 from common.sql_batch import Batch, Returned, stored_instance
@@ -344,7 +343,7 @@ def _elapsed_ms(started: float) -> int:
 def _completion_fail(completion: Completion, error: ProviderError, started: float) -> None:
     completion.status = Completion.Status.FAILED
     completion.error_code = error.code
-    completion.error_detail = str(error.detail).replace(NUL, NUL_STAND_IN)  # an upstream's message may hold one
+    completion.error_detail = storable_text(str(error.detail))  # it may quote the upstream's own message
     completion.upstream_status = error.upstream_status
     completion.latency_ms = _elapsed_ms(started)
     completion.finished_at = timezone.now()
@@ -361,7 +360,7 @@ def _answer_record(call: PreparedCall, response: dict[str, Any], *, usage_counte
     """
     completion = call.completion
     now = timezone.now()
-    response, completion.nul_characters_replaced = without_nul_characters(response)
+    response, completion.characters_replaced = with_storable_characters(response)
     completion.status = Completion.Status.SUCCEEDED
     completion.latency_ms = _elapsed_ms(call.started)
     completion.usage_counted = usage_counted
@@ -382,7 +381,7 @@ def _answer_record(call: PreparedCall, response: dict[str, Any], *, usage_counte
         {"id": completion.pk},
         set_to={
             name: getattr(completion, name)
-            for name in ("status", "latency_ms", "usage_counted", "nul_characters_replaced", "finished_at")
+            for name in ("status", "latency_ms", "usage_counted", "characters_replaced", "finished_at")
         },
     )
     stored = writes.insert(Message, [message_row], returning=("id",))

@@ -11,7 +11,6 @@ refunded.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from django.db import transaction
 from chat.models import Message
 from chat.services import ModelCallFailed, PreparedCall, SendResult, call_cut, call_fail, call_succeed, message_output
 from common.db import in_db_finishing
+from common.renderers import json_bytes
 from llm.errors import ProviderError, StreamBroken, UpstreamTimeout
 
 
@@ -180,7 +180,7 @@ async def stream_call(call: PreparedCall) -> AsyncIterator[StreamEvent]:
 
 def sse(event: str, data: dict[str, Any]) -> bytes:
     """One Server-Sent Event."""
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+    return f"event: {event}\ndata: ".encode() + json_bytes(data) + b"\n\n"
 
 
 def _quota(status: Any) -> dict[str, Any]:

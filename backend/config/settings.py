@@ -202,7 +202,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["common.parsers.LimitedJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["common.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "common.schema.HaruchatAutoSchema",
     "EXCEPTION_HANDLER": "common.exceptions.json_exception_handler",
     "UNAUTHENTICATED_USER": None,

@@ -7,19 +7,21 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator, MaxValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, ProhibitNullCharactersValidator
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import APIView
 
 from chat.services import PreparedCall, call_fail, call_succeed
 from chat.streaming import Delta, Failed, Finished, stream_call
 from common.async_views import AsyncAPIView
 from common.db import in_db_finishing
+from common.renderers import json_bytes
 from gateway.authentication import ApiKeyAuthentication
 from gateway.errors import openai_exception_handler
 from gateway.models import ApiKey
@@ -50,18 +52,19 @@ class ModelListView(GatewayView):
         )
 
 
-def no_null_characters(value: Any) -> None:
-    """A JSON value with a NUL character in any string or key is refused: PostgreSQL's jsonb can't record it."""
+def storable_json(value: Any) -> None:
+    """Refuse a JSON value with a NUL or an unpaired surrogate in any string or key, as DRF's
+    CharField does: PostgreSQL's jsonb can record neither (and no database the latter)."""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise serializers.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
+        for prohibit in (ProhibitNullCharactersValidator(), ProhibitSurrogateCharactersValidator()):
+            prohibit(value)
     elif isinstance(value, dict):
         for key, item in value.items():
-            no_null_characters(key)
-            no_null_characters(item)
+            storable_json(key)
+            storable_json(item)
     elif isinstance(value, list):
         for item in value:
-            no_null_characters(item)
+            storable_json(item)
 
 
 class MessageLength(MaxLengthValidator):
@@ -101,9 +104,9 @@ class ChatCompletionSerializer(serializers.Serializer):
         validators=[MaxValueValidator(lambda: settings.HARUCHAT_MAX_TOKENS_LIMIT, message="At most %(limit_value)s.")],
     )
     stream = serializers.BooleanField(required=False)
-    stream_options = serializers.DictField(required=False, allow_null=True, validators=[no_null_characters])
+    stream_options = serializers.DictField(required=False, allow_null=True, validators=[storable_json])
     top_p = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
-    stop = serializers.JSONField(required=False, allow_null=True, validators=[no_null_characters])
+    stop = serializers.JSONField(required=False, allow_null=True, validators=[storable_json])
     seed = serializers.IntegerField(required=False, allow_null=True)
     presence_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
     frequency_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
@@ -192,7 +195,7 @@ class BenchPassThroughView(AsyncAPIView):
 
 async def _passed_through(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     async for chunk in chunks:
-        yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
+        yield b"data: " + json_bytes(chunk) + b"\n\n"
     yield b"data: [DONE]\n\n"
 
 
@@ -209,7 +212,7 @@ async def chunk_stream(call: Any, client_wants_usage: bool) -> AsyncIterator[byt
                 if not event.chunk.get("choices") and not client_wants_usage:
                     continue  # haruchat asked for usage for its ledger; this client did not
                 usage_sent = True
-            yield f"data: {json.dumps(event.chunk, ensure_ascii=False)}\n\n".encode()
+            yield b"data: " + json_bytes(event.chunk) + b"\n\n"
         elif isinstance(event, Finished):
             if client_wants_usage and not usage_sent:
                 yield f"data: {json.dumps(_usage_chunk(event.response))}\n\n".encode()

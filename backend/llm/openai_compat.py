@@ -152,9 +152,14 @@ class OpenAICompatProvider(Provider):
 
 def _json_body(body: str) -> dict[str, Any]:
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_not_json)
     except ValueError as exc:
         raise UpstreamMalformed("The model provider's response is not valid JSON.") from exc
+
+
+def _not_json(constant: str) -> None:
+    """NaN and Infinity, which Python's parser takes but JSON (and so the record and the client) has no room for."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _provider_error(exc: openai.OpenAIError, *, mid_stream: bool = False) -> ProviderError:

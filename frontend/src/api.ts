@@ -80,7 +80,7 @@ export interface Completion {
   status: "pending" | "succeeded" | "failed";
   provider: string;
   latency_ms: number | null;
-  nul_characters_replaced: number;
+  characters_replaced: number;
   created_at: string;
   finished_at: string | null;
   request_message_id: number | null;

@@ -145,6 +145,7 @@ def _free_port() -> int:
         ({"status": 429}, 502, "upstream_error", 429),
         ({"status": 400}, 502, "upstream_error", 400),
         ({"malformed": "not_json"}, 502, "upstream_malformed", None),
+        ({"malformed": "nan"}, 502, "upstream_malformed", None),
         ({"malformed": "no_choices"}, 502, "upstream_malformed", None),
         ({"latency": 2.0}, 504, "upstream_timeout", None),
     ],

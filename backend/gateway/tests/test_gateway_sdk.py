@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
+
 import openai
 import pytest
 
@@ -195,13 +199,26 @@ def test_the_key_is_checked_before_the_body_and_a_bad_body_is_neither_counted_no
 
 
 @pytest.mark.parametrize(
-    "extra",
-    [{"stop": "end\x00"}, {"stop": ["a", "b\x00"]}, {"stream_options": {"include_usage": True, "x\x00": 1}}],
-    ids=["stop", "stop-list", "stream_options-key"],
+    ("extra", "code"),
+    [
+        ({"stop": "end\x00"}, "null_characters_not_allowed"),
+        ({"stop": ["a", "b\x00"]}, "null_characters_not_allowed"),
+        ({"stream_options": {"include_usage": True, "x\x00": 1}}, "null_characters_not_allowed"),
+        ({"stop": ["\ud83d"]}, "surrogate_characters_not_allowed"),
+        ({"stream_options": {"include_usage": True, "\udc00": 1}}, "surrogate_characters_not_allowed"),
+    ],
+    ids=["stop", "stop-list", "stream_options-key", "stop-half-emoji", "stream_options-key-surrogate"],
 )
-def test_a_nul_character_in_a_json_parameter_is_a_400_not_a_503(sdk, upstream, extra):
-    """PostgreSQL's jsonb can't hold one, so recording the call failed: a 503 that blamed the usage ledger."""
-    with pytest.raises(openai.BadRequestError) as caught:
-        sdk.chat.completions.create(model="fake-model", messages=[{"role": "user", "content": "hi"}], extra_body=extra)
-    assert caught.value.code == "null_characters_not_allowed"
+def test_an_unstorable_character_in_a_json_parameter_is_a_400_not_a_503(sdk, upstream, extra, code):
+    """PostgreSQL's jsonb can hold neither, so recording the call failed: a 503 that blamed the usage ledger."""
+    body = {"model": "fake-model", "messages": [{"role": "user", "content": "hi"}], **extra}
+    request = urllib.request.Request(  # json.dumps escapes a surrogate (\\ud83d), as a JSON client may send it
+        f"{sdk.base_url}chat/completions",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {sdk.secret}", "Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["error"]["code"] == code
     assert upstream.exchanges == [] and used(sdk.member) == 0
