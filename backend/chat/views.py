@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -19,6 +18,7 @@ from rest_framework.views import APIView
 
 from chat import export, selectors, services
 from chat.export import EXPORT_FORMATS
+from chat.limits import MessageContentField, max_tokens_limit
 from chat.models import Assistant, Conversation
 from chat.serializers import (
     AssistantOutputSerializer,
@@ -101,12 +101,7 @@ class ConversationListView(APIView):
         title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         model = serializers.CharField(max_length=200, required=False)
         temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False)
-        max_tokens = serializers.IntegerField(min_value=1, required=False)
-
-        def validate_max_tokens(self, value: int) -> int:
-            if value > settings.HARUCHAT_MAX_TOKENS_LIMIT:
-                raise serializers.ValidationError(f"At most {settings.HARUCHAT_MAX_TOKENS_LIMIT}.", code="max_value")
-            return value
+        max_tokens = serializers.IntegerField(min_value=1, required=False, validators=[max_tokens_limit()])
 
     class ListQuerySerializer(serializers.Serializer):
         search = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
@@ -186,7 +181,7 @@ class MessageSendView(APIView):
         stream = serializers.BooleanField(
             default=False, help_text="Answer as text/event-stream: start, delta..., then done or error."
         )
-        content = serializers.CharField(
+        content = MessageContentField(
             required=False,
             trim_whitespace=False,
             help_text="The member's message. Leave it out to answer the last unanswered message "
@@ -196,9 +191,6 @@ class MessageSendView(APIView):
         def validate_content(self, value: str) -> str:
             if not value.strip():
                 raise serializers.ValidationError("The message is empty.", code="blank")
-            limit = settings.HARUCHAT_MAX_MESSAGE_CHARS
-            if len(value) > limit:
-                raise serializers.ValidationError(f"The message is longer than {limit} characters.", code="too_long")
             return value
 
     class OutputSerializer(serializers.Serializer):

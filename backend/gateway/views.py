@@ -6,8 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from django.conf import settings
-from django.core.validators import MaxLengthValidator, MaxValueValidator, ProhibitNullCharactersValidator
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import APIView
 
+from chat.limits import MessageContentField, max_tokens_limit
 from chat.services import PreparedCall, call_fail, call_succeed
 from chat.streaming import Delta, Failed, Finished, stream_call
 from common.async_views import AsyncAPIView
@@ -67,26 +67,11 @@ def storable_json(value: Any) -> None:
             storable_json(item)
 
 
-class MessageLength(MaxLengthValidator):
-    """HARUCHAT_MAX_MESSAGE_CHARS, read at each check, and by the OpenAPI schema (maxLength)."""
-
-    code = "too_long"
-    message = "A message is longer than %(limit_value)s characters."
-
-    def __init__(self) -> None:
-        super().__init__(lambda: settings.HARUCHAT_MAX_MESSAGE_CHARS)
-
-
-class MessageContentField(serializers.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        # After DRF's own checks: a message with a null character is refused for that first.
-        self.validators.append(MessageLength())
-
-
 class ChatMessageSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=["system", "developer", "user", "assistant"])
-    content = MessageContentField(allow_blank=True, trim_whitespace=False)
+    content = MessageContentField(
+        allow_blank=True, trim_whitespace=False, too_long="A message is longer than %(limit_value)s characters."
+    )
     name = serializers.CharField(required=False, max_length=64)
 
 
@@ -96,13 +81,7 @@ class ChatCompletionSerializer(serializers.Serializer):
     model = serializers.CharField(max_length=200)
     messages = ChatMessageSerializer(many=True, allow_empty=False)
     temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False, allow_null=True)
-    # The limit is read at each check, and by the OpenAPI schema (maximum).
-    max_tokens = serializers.IntegerField(
-        min_value=1,
-        required=False,
-        allow_null=True,
-        validators=[MaxValueValidator(lambda: settings.HARUCHAT_MAX_TOKENS_LIMIT, message="At most %(limit_value)s.")],
-    )
+    max_tokens = serializers.IntegerField(min_value=1, required=False, allow_null=True, validators=[max_tokens_limit()])
     stream = serializers.BooleanField(required=False)
     stream_options = serializers.DictField(required=False, allow_null=True, validators=[storable_json])
     top_p = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
