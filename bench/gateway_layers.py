@@ -7,11 +7,18 @@ DRF and the same provider call) and (c) through haruchat's /v1 (the key, the
 quota and the record added). Interleaved rounds in one run, plain calls at
 concurrency 1.
 
+Beside them, (a3): the bare app with aiohttp doing haruchat's own work, the
+same services /v1 runs (the key, then counting and recording the request,
+then recording the answer, each in a database thread), with neither
+Django's request handling, DRF nor the SDK, and no check of the body: about
+the least a gateway in Python adds that records both sides of a call
+durably before it answers.
+
     .venv/bin/python -m bench.gateway_layers [--rounds 6] [--requests 150] [--database-url postgres://...]
 
 Prints p50/p99 latency and the serving process's CPU milliseconds per call
-for each path, and what each layer adds to the one before it. The bare app
-(`app` below) exists only for this benchmark.
+for each path, and what each layer adds to the one before it (a3 against
+a1). The bare app (`app` below) exists only for this benchmark.
 """
 
 from __future__ import annotations
@@ -37,32 +44,58 @@ async def _body(receive: Any) -> bytes:
             return b"".join(chunks)
 
 
-async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """The bare ASGI app: POST /aiohttp or /sdk forwards the body to the upstream, answers its JSON."""
+async def _forwarded(request: dict[str, Any]) -> dict[str, Any]:
     global _aiohttp_session
+    import aiohttp
+
+    if _aiohttp_session is None:
+        _aiohttp_session = aiohttp.ClientSession()
+    url = os.environ["HARUCHAT_LLM_BASE_URL"] + "/chat/completions"
+    async with _aiohttp_session.post(url, json=request) as response:
+        return json.loads(await response.read())
+
+
+async def _recorded(scope: dict[str, Any], request: dict[str, Any]) -> dict[str, Any] | None:
+    """haruchat's own work around the aiohttp call, through the services /v1 uses; None: no such key."""
+    from chat.services import call_succeed
+    from common.db import in_db, in_db_finishing
+    from gateway.services import api_key_authenticate, gateway_prepare
+
+    secret = dict(scope["headers"]).get(b"authorization", b"").decode().removeprefix("Bearer ")
+    key = await in_db(api_key_authenticate, secret)
+    if key is None:
+        return None
+    call = await in_db(gateway_prepare, key=key, request=request)
+    answer = await _forwarded(call.request)
+    await in_db_finishing(call_succeed, call, answer)
+    return answer
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The bare ASGI app: POST /aiohttp, /sdk or /recorded forwards the body to the upstream, answers its JSON."""
     if scope["type"] != "http":
         return
     request = json.loads(await _body(receive))
+    status = 200
     if scope["path"] == "/sdk":
         from llm.providers import get_provider
 
         answer = await get_provider().acomplete(request)
+    elif scope["path"] == "/recorded":
+        answer = await _recorded(scope, request)
+        if answer is None:
+            status, answer = 401, {"error": "no such API key"}
     else:
-        import aiohttp
-
-        if _aiohttp_session is None:
-            _aiohttp_session = aiohttp.ClientSession()
-        url = os.environ["HARUCHAT_LLM_BASE_URL"] + "/chat/completions"
-        async with _aiohttp_session.post(url, json=request) as response:
-            answer = json.loads(await response.read())
+        answer = await _forwarded(request)
     body = json.dumps(answer).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-def _start_bare_app(upstream_port: int, workdir: str) -> tuple[subprocess.Popen, int]:
-    env = overhead.haruchat_env(upstream_port, workdir)
+def _start_bare_app(upstream_port: int, workdir: str, database_url: str) -> tuple[subprocess.Popen, int]:
+    """The bare app on haruchat's database (migrated, with the bench's API key), in a process of its own."""
+    env = overhead.haruchat_env(upstream_port, workdir, database_url)
     env.update(PYTHONPATH=str(overhead.REPO / "backend"), DJANGO_SETTINGS_MODULE="config.settings")
     port = overhead.free_port()
     command = [
@@ -86,10 +119,11 @@ def main() -> None:
     processes = [upstream]
     try:
         overhead.configure_upstream(upstream_port, chunks=8, chunk_delay=0.0)
-        bare, bare_port = _start_bare_app(upstream_port, tempfile.mkdtemp(prefix="haruchat-layers-"))
-        processes.append(bare)
-        haruchat, port, key = overhead.setup_haruchat(args, upstream_port, tempfile.mkdtemp(prefix="haruchat-layers-"))
+        workdir = tempfile.mkdtemp(prefix="haruchat-layers-")
+        haruchat, port, key = overhead.setup_haruchat(args, upstream_port, workdir)
         processes.append(haruchat)
+        bare, bare_port = _start_bare_app(upstream_port, workdir, args.database_url)
+        processes.append(bare)
         bearer = {"Authorization": f"Bearer {key}"}
         paths = {
             "a: direct to the upstream": (upstream_port, "/v1/chat/completions", {}, upstream.pid),
@@ -97,6 +131,7 @@ def main() -> None:
             "a2: bare ASGI app + openai SDK": (bare_port, "/sdk", {}, bare.pid),
             "b: + Django, middleware, DRF": (port, "/v1/_bench/passthrough", {}, haruchat.pid),
             "c: + key, quota, record (/v1)": (port, "/v1/chat/completions", bearer, haruchat.pid),
+            "a3: a1 + key, quota, record": (bare_port, "/recorded", bearer, bare.pid),
         }  # fmt: skip
         body = {**overhead.BODY, "stream": False}
         overhead.warm_up(paths, body)
@@ -109,10 +144,12 @@ def main() -> None:
         print("| path | p50 ms | p99 ms | server CPU ms/call | added p50 ms | added CPU ms |")
         print("|---|---|---|---|---|---|")
         summaries = [(name, overhead.summarize(results, "total")) for name, results in rounds.items()]
+        by_name = dict(summaries)
         for i, (name, s) in enumerate(summaries):
             added = "|"
             if i > 0:
-                before = summaries[i - 1][1]
+                before_name = "a1: bare ASGI app + aiohttp" if name.startswith("a3") else summaries[i - 1][0]
+                before = by_name[before_name]
                 cpu_before = before["cpu"] if i > 1 else 0.0  # a's CPU is the upstream's, not a gateway's
                 added = f"{s['p50'][0] - before['p50'][0]:+.2f} | {s['cpu'] - cpu_before:+.2f}"
             print(f"| {name} | {s['p50'][0]:.2f} | {s['p99'][0]:.2f} | {s['cpu']:.2f} | {added} |")
