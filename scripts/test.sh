@@ -7,6 +7,7 @@ BIN=.venv/bin
 
 echo "== ruff"
 "$BIN/ruff" check backend bench
+"$BIN/ruff" format --check backend bench
 
 echo "== pytest on SQLite"
 env -u DATABASE_URL "$BIN/pytest" "$@"

@@ -18,6 +18,8 @@ from typing import Any
 
 from django.db.backends.sqlite3 import base
 
+from common.sqlite.creation import DatabaseCreation
+
 _writer_locks: dict[str, threading.Lock] = {}
 _writer_locks_guard = threading.Lock()
 
@@ -28,6 +30,8 @@ def _writer_lock(name: str) -> threading.Lock:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    creation_class = DatabaseCreation
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._held_writer_lock: threading.Lock | None = None
