@@ -1,7 +1,8 @@
 """Hostile input from the OpenAPI schema itself: schemathesis generates requests for
-every operation, sent as an authenticated member, and no answer may be a 5xx or
-break the documented response schema. Bounded here; `HARUCHAT_FUZZ_EXAMPLES=500`
-for the long run.
+every operation, sent as an authenticated member to the ASGI application uvicorn
+serves (async views, database threads and streams as in production), and no
+answer may be a 5xx or break the documented response schema. Bounded here;
+`HARUCHAT_FUZZ_EXAMPLES=500` for the long run.
 
 Random input alone mostly meets the first check that refuses it, so about half
 of the generated cases are pointed at what exists: path ids name the member's
@@ -19,7 +20,6 @@ from typing import Any
 import pytest
 import schemathesis
 from django.conf import settings as django_settings
-from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import (
@@ -31,12 +31,13 @@ from schemathesis.specs.openapi.checks import (
 from accounts.services import tokens_for_user
 from chat import selectors, services
 from chat.models import Assistant
+from config.asgi import application
 from conftest import make_member
 from gateway.services import api_key_create
 
 EXAMPLES = int(os.environ.get("HARUCHAT_FUZZ_EXAMPLES", "8"))
 
-schema = schemathesis.openapi.from_wsgi("/api/schema?format=json", get_wsgi_application())
+schema = schemathesis.openapi.from_asgi("/api/schema?format=json", application)
 
 # The member's own objects by path parameter name, filled by the fixtures before any case is drawn.
 OWN_IDS: dict[str, list[int]] = {}
