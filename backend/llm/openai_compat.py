@@ -77,9 +77,13 @@ class OpenAICompatProvider(Provider):
         """
         try:
             await loop.create_future()  # never set
-        finally:
+        except GeneratorExit:  # the loop was dropped with this still pending: nothing can be awaited now
+            self._async_clients.pop(loop, None)
+            raise
+        except BaseException:
             self._async_clients.pop(loop, None)
             await client.close()
+            raise
 
     async def aclose(self) -> None:
         """Close the running loop's client now (at the ASGI lifespan's shutdown)."""

@@ -31,13 +31,29 @@ from schemathesis.specs.openapi.checks import (
 from accounts.services import tokens_for_user
 from chat import selectors, services
 from chat.models import Assistant
-from config.asgi import application
+from config.asgi import django_application
 from conftest import make_member
 from gateway.services import api_key_create
+from llm.providers import get_provider
 
 EXAMPLES = int(os.environ.get("HARUCHAT_FUZZ_EXAMPLES", "8"))
 
-schema = schemathesis.openapi.from_asgi("/api/schema?format=json", application)
+
+async def http_only(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """haruchat's ASGI application without its lifespan, whose background tasks (the stale-call sweep)
+    would outlive this module's tests. schemathesis's client drops its event loops without ending their
+    tasks, so the provider's connections for the loop are closed after each request instead."""
+    if scope["type"] != "lifespan":
+        try:
+            return await django_application(scope, receive, send)
+        finally:
+            await get_provider().aclose()
+    while (await receive())["type"] != "lifespan.shutdown":
+        await send({"type": "lifespan.startup.complete"})
+    await send({"type": "lifespan.shutdown.complete"})
+
+
+schema = schemathesis.openapi.from_asgi("/api/schema?format=json", http_only)
 
 # The member's own objects by path parameter name, filled by the fixtures before any case is drawn.
 OWN_IDS: dict[str, list[int]] = {}
