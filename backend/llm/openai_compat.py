@@ -55,6 +55,7 @@ class OpenAICompatProvider(Provider):
         loop = asyncio.get_running_loop()
         entry = self._async_clients.get(loop)
         if entry is None:
+            self._forget_closed_loops()
             # The SDK caps a client at 1 000 connections; each open stream holds
             # one, so a process serving more streams than that would queue them.
             # (No limit at all is worse: the aiohttp transport then falls back to 100.)
@@ -64,6 +65,12 @@ class OpenAICompatProvider(Provider):
             closer = loop.create_task(self._close_at_loop_end(loop, client), context=contextvars.Context())
             entry = self._async_clients[loop] = LoopClient(client, closer)
         return entry.client
+
+    def _forget_closed_loops(self) -> None:
+        """Drop the clients of loops closed without ending their tasks (so with the closer still
+        pending); their connections can't be closed on a closed loop, but they are not kept."""
+        for loop in [loop for loop in self._async_clients if loop.is_closed()]:
+            del self._async_clients[loop]
 
     async def _close_at_loop_end(self, loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI) -> None:
         """Wait for the loop's end, then close its client on it.

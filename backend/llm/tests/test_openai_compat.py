@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import time
 import warnings
 
@@ -114,3 +115,26 @@ def test_aclose_closes_the_running_loops_client(upstream):
     client, left_running = asyncio.run(serve_then_shut_down())
     assert client.is_closed() and left_running == set()
     assert provider._async_clients == {}
+
+
+def test_a_loop_closed_with_its_closer_pending_is_forgotten_quietly(upstream):
+    """A loop closed without ending its tasks (not by asyncio.run) can't close its client: the next
+    loop's first call drops it, and the pending closer then goes without awaiting anything."""
+    provider = get_provider()
+
+    async def make_client():
+        return provider.async_client()
+
+    dropped = asyncio.new_event_loop()
+    dropped.run_until_complete(make_client())
+    dropped.close()  # its closer is still pending
+    unraisable = []
+    previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        asyncio.run(provider.acomplete(dict(REQUEST)))  # another loop: made, used, closed by asyncio.run
+        del dropped
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous_hook
+    assert provider._async_clients == {}
+    assert [repr(u.exc_value) for u in unraisable if not isinstance(u.exc_value, ResourceWarning)] == []
