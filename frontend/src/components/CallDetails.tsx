@@ -45,6 +45,12 @@ export function CallDetails({
             <dd>{call.latency_ms ?? "—"} ms</dd>
             <dt>{t("status")}</dt>
             <dd>{call.status}</dd>
+            {call.characters_replaced > 0 && (
+              <>
+                <dt>{t("charactersReplaced")}</dt>
+                <dd>{t("charactersReplacedNote", { count: call.characters_replaced })}</dd>
+              </>
+            )}
           </dl>
           <h3>{t("request")}</h3>
           <pre data-testid="request-json">{JSON.stringify(call.request, null, 2)}</pre>
