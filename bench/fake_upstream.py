@@ -7,9 +7,9 @@ it received and the response body it sent), and has switches for faults:
 
     latency      seconds to wait before answering
     status       answer with this HTTP error status and an OpenAI error body
-    malformed    "not_json" (a 200 that is not JSON), "nan" (a 200 whose JSON carries NaN, which
-                 Python's parser takes but JSON has no room for), "no_choices", or "bad_chunk"
-                 (a stream whose third event is JSON but not an object)
+    malformed    "not_json" (a 200 that is not JSON), "nan" (a 200, or a stream's usage, whose
+                 JSON carries NaN, which Python's parser takes but JSON has no room for),
+                 "no_choices", or "bad_chunk" (a stream whose third event is JSON but not an object)
     reply        the answer's text (default: "Echo: <last user message>")
     fail_times   apply `status`/`malformed` to the next N requests only
     chunks       number of chunks a streamed answer is split into
@@ -246,7 +246,8 @@ class FakeUpstreamApp:
         events += [{**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]} for p in pieces]
         events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         if (request.get("stream_options") or {}).get("include_usage") and not switches["no_usage"]:
-            events.append({**base, "choices": [], "usage": full["usage"]})
+            usage = {**full["usage"], "prompt_tokens": math.nan} if switches["malformed"] == "nan" else full["usage"]
+            events.append({**base, "choices": [], "usage": usage})
         for number, event in enumerate(events):
             if switches["break_after"] is not None and number >= switches["break_after"]:
                 raise ConnectionAbortedError("fake upstream: stream cut on purpose")

@@ -11,6 +11,7 @@ refunded.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from chat.models import Message
 from chat.services import ModelCallFailed, PreparedCall, SendResult, call_cut, call_fail, call_succeed, message_output
 from common.db import in_db_finishing
 from common.renderers import json_bytes
-from llm.errors import ProviderError, StreamBroken, UpstreamTimeout
+from llm.errors import ProviderError, StreamBroken, UpstreamMalformed, UpstreamTimeout
 
 
 class ClientDisconnected(ProviderError):
@@ -50,7 +51,16 @@ class StreamAssembler:
     content_chunks: int = 0
 
     def feed(self, chunk: dict[str, Any]) -> str:
-        """Take one chunk; return the text it adds."""
+        """Take one chunk; return the text it adds.
+
+        The parts kept for the record (the envelope, the usage) must be JSON:
+        Python's parser also takes NaN and Infinity, which a plain answer
+        carrying them is refused for as well.
+        """
+        if _not_json_number(chunk.get("created")) or (
+            isinstance(chunk.get("usage"), dict) and any(map(_not_json_number, chunk["usage"].values()))
+        ):
+            raise UpstreamMalformed("The model provider sent a stream chunk that is not valid JSON (NaN or Infinity).")
         for key in ("id", "created", "model", "system_fingerprint"):
             if key not in self.envelope and chunk.get(key) is not None:
                 self.envelope[key] = chunk[key]
@@ -97,6 +107,10 @@ class StreamAssembler:
             ],
             "usage": self.usage if self.usage is not None else counted_usage,
         }
+
+
+def _not_json_number(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 @dataclass(frozen=True)

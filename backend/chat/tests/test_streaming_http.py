@@ -179,3 +179,15 @@ def test_a_stream_chunk_that_is_not_an_object_ends_in_a_malformed_error_keeping_
     completion = wait_until_settled(chat.conversation)
     assert (completion.status, completion.error_code) == ("failed", "upstream_malformed")
     assert Message.objects.get(completion=completion).content == partial
+
+
+def test_a_streamed_usage_carrying_nan_ends_in_a_malformed_error_keeping_the_whole_text(chat, upstream):
+    """Python's parser takes NaN, JSON (and PostgreSQL's jsonb, where the record would fail) does not."""
+    upstream.configure(chunks=3, malformed="nan", reply="calm and slow")
+    events = list(chat.stream().events())
+    assert events[-1].name == "error" and events[-1].data["code"] == "upstream_malformed"
+    assert "".join(e.data["content"] for e in events if e.name == "delta") == "calm and slow"
+    completion = wait_until_settled(chat.conversation)
+    assert (completion.status, completion.error_code) == ("failed", "upstream_malformed")
+    assert Message.objects.get(completion=completion).content == "calm and slow"
+    assert chat.used() == 1  # the member got the answer's text: counted
