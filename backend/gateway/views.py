@@ -52,11 +52,15 @@ class ModelListView(GatewayView):
         )
 
 
+# DRF's CharField's own checks, for the strings inside a JSON parameter.
+PROHIBITED_CHARACTERS = (ProhibitNullCharactersValidator(), ProhibitSurrogateCharactersValidator())
+
+
 def storable_json(value: Any) -> None:
     """Refuse a JSON value with a NUL or an unpaired surrogate in any string or key, as DRF's
     CharField does: PostgreSQL's jsonb can record neither (and no database the latter)."""
     if isinstance(value, str):
-        for prohibit in (ProhibitNullCharactersValidator(), ProhibitSurrogateCharactersValidator()):
+        for prohibit in PROHIBITED_CHARACTERS:
             prohibit(value)
     elif isinstance(value, dict):
         for key, item in value.items():
