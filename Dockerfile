@@ -13,7 +13,10 @@ RUN npm run build
 FROM python:3.11-slim-bookworm AS llama
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
     && rm -rf /var/lib/apt/lists/*
-RUN pip wheel --no-deps --wheel-dir /wheels llama-cpp-python==0.3.36
+# Built for any x86-64 with AVX2, not for the build machine's CPU: the image
+# runs elsewhere, and a native build uses AMX where a CPU reports it, which
+# crashes on virtual machines that cannot run it (see the Makefile).
+RUN CMAKE_ARGS="-DGGML_NATIVE=OFF" pip wheel --no-deps --wheel-dir /wheels llama-cpp-python==0.3.36
 
 # --- the Python environment ---------------------------------------------------
 FROM python:3.11-slim-bookworm AS python

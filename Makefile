@@ -18,11 +18,27 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# llama-cpp-python is compiled from source on first install (several minutes);
-# pip keeps the built wheel in its cache, so later installs take seconds.
-$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
-	@echo "Installing runtime dependencies (the first build of llama-cpp-python takes a few minutes)..."
-	$(BIN)/pip install --quiet -r requirements.txt
+# llama-cpp-python is compiled from source on first install (several minutes).
+# It is built for any x86-64 with AVX2 (GGML_NATIVE=OFF), not -march=native:
+# a native build on a CPU that reports AMX uses it, and where the virtual
+# machine cannot run AMX (seen here) the first token is a segmentation fault.
+# The wheel is kept under ~/.cache/haruchat (pip's own cache would hand back a
+# wheel built with other flags), so later installs take seconds.
+LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==//p' requirements.txt)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF
+LLAMA_WHEELS := $(HOME)/.cache/haruchat/wheels/llama-cpp-python-$(LLAMA_VERSION)-native-off
+
+$(LLAMA_WHEELS)/.built: | $(BIN)/python
+	@echo "Building llama-cpp-python $(LLAMA_VERSION) (takes a few minutes, once)..."
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel --quiet --no-cache-dir --no-deps \
+		--no-binary llama-cpp-python --wheel-dir $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	touch $@
+
+$(VENV)/.runtime-installed: requirements.txt $(LLAMA_WHEELS)/.built | $(BIN)/python
+	@echo "Installing runtime dependencies..."
+	$(BIN)/pip install --quiet --force-reinstall --no-deps --no-index --find-links $(LLAMA_WHEELS) \
+		llama-cpp-python==$(LLAMA_VERSION)
+	$(BIN)/pip install --quiet --find-links $(LLAMA_WHEELS) -r requirements.txt
 	touch $@
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.runtime-installed
