@@ -22,11 +22,12 @@ $(BIN)/python:
 # It is built for any x86-64 with AVX2 (GGML_NATIVE=OFF), not -march=native:
 # a native build on a CPU that reports AMX uses it, and where the virtual
 # machine cannot run AMX (seen here) the first token is a segmentation fault.
-# The wheel is kept under ~/.cache/haruchat (pip's own cache would hand back a
-# wheel built with other flags), so later installs take seconds.
+# The wheel is kept under ~/.cache/haruchat, one folder per set of flags (pip's
+# own cache would hand back a wheel built with other flags), so later installs
+# take seconds. On hardware of your own, e.g. LLAMA_CMAKE_ARGS=-DGGML_NATIVE=ON.
 LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==//p' requirements.txt)
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF
-LLAMA_WHEELS := $(HOME)/.cache/haruchat/wheels/llama-cpp-python-$(LLAMA_VERSION)-native-off
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+LLAMA_WHEELS := $(HOME)/.cache/haruchat/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(shell printf '%s' '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
 
 $(LLAMA_WHEELS)/.built: | $(BIN)/python
 	@echo "Building llama-cpp-python $(LLAMA_VERSION) (takes a few minutes, once)..."
