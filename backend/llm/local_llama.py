@@ -56,12 +56,12 @@ def load_model() -> Any:
         if key not in _loaded:
             if not os.path.exists(path):
                 raise ModelFailed(f"The model file {path} does not exist.")
-            from llama_cpp import Llama
+            from llm.counted_llama import CountedLlama
 
             logger.info("loading embedded model %s (context %s, %s threads)", path, n_ctx, n_threads)
             with _call_lock:
                 close_models()
-                _loaded[key] = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+                _loaded[key] = CountedLlama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
         return _loaded[key]
 
 
@@ -71,6 +71,23 @@ def close_models() -> None:
     for llama in _loaded.values():
         llama.close()
     _loaded.clear()
+
+
+def usage_chunk(last: dict[str, Any], usage: dict[str, int]) -> dict[str, Any]:
+    """OpenAI's closing chunk of a stream asked for usage (no choices), in the envelope of its last chunk."""
+    prompt_tokens, completion_tokens = usage["prompt_tokens"], usage["completion_tokens"]
+    return {
+        "id": last["id"],
+        "object": "chat.completion.chunk",
+        "created": last["created"],
+        "model": last["model"],
+        "choices": [],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
 
 
 # How long a Python thread may hold the GIL before another may run (CPython's
@@ -114,7 +131,10 @@ class LocalLlamaProvider(Provider):
         """llama.cpp's token stream, produced in a worker thread and handed to the event loop.
 
         The loop never waits on the model; when the client goes away the worker
-        stops at the next token and frees the model for the next caller.
+        stops at the next token and frees the model for the next caller. A
+        whole stream ends in OpenAI's usage chunk (llama-cpp-python sends
+        none), with the numbers its unstreamed answer would report, so the
+        record keeps the model's own count rather than haruchat's estimate.
         """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -135,6 +155,8 @@ class LocalLlamaProvider(Provider):
                         if stop.is_set():
                             break
                         hand_over("chunk", chunk)
+                    else:  # a whole answer: its counts, read before the lock lets the next call reset them
+                        hand_over("chunk", usage_chunk(chunk, llama.usage))
             except Exception as exc:
                 hand_over("error", exc)
             finally:

@@ -153,21 +153,30 @@ def test_over_quota_is_a_plain_429_before_any_stream(chat, upstream, settings):
 
 
 @pytest.mark.local_model
-def test_the_embedded_model_streams_too_with_usage_counted(chat, settings):
+def test_the_embedded_model_streams_too_and_its_usage_is_the_models_own_count(chat, settings):
+    from chat.records import rebuild_request, rebuild_response
+    from llm.providers import get_provider
+
     settings.HARUCHAT_LLM_PROVIDER = "local"
     settings.HARUCHAT_LLM_MODEL = ""
     Completion.objects.all().delete()
     chat.conversation.model = "smollm2-135m-instruct"
+    chat.conversation.temperature = 0.0
     chat.conversation.max_tokens = 16
     chat.conversation.save()
     events = list(chat.stream("Name three colors.").events())
     assert events[-1].name == "done", events[-1].data
     deltas = [e for e in events if e.name == "delta"]
     done = events[-1].data
-    assert done["usage_counted"] is True
-    assert 0 < done["usage"]["completion_tokens"] <= 16
-    assert done["usage"]["prompt_tokens"] > 0
     assert done["assistant_message"]["content"] == "".join(e.data["content"] for e in deltas)
+
+    completion = Completion.objects.get(pk=done["completion_id"])
+    # llama-cpp-python's own count for the same request (its usage comes only unstreamed)
+    answer = get_provider().complete({**rebuild_request(completion), "stream": False})
+    assert answer["choices"][0]["message"]["content"] == done["assistant_message"]["content"]
+    assert done["usage_counted"] is False and completion.usage_counted is False
+    assert done["usage"] == rebuild_response(completion)["usage"] == answer["usage"]
+    assert DailyUsage.objects.get(user=chat.member).completion_tokens == answer["usage"]["completion_tokens"]
 
 
 def test_a_stream_chunk_that_is_not_an_object_ends_in_a_malformed_error_keeping_the_text_before_it(chat, upstream):
