@@ -100,7 +100,14 @@ class CompletionOutputSerializer(serializers.ModelSerializer):
             "request",
             "response",
             "characters_replaced",
+            "usage_counted",
         )
+        extra_kwargs = {
+            "usage_counted": {
+                "help_text": "The response's usage is haruchat's own count: the model sent none (a stream cut short, "
+                "some servers). False when it is the model's."
+            }
+        }
 
     @extend_schema_field(serializers.DictField())
     def get_request(self, completion: Completion) -> dict[str, Any]:

@@ -81,6 +81,7 @@ export interface Completion {
   provider: string;
   latency_ms: number | null;
   characters_replaced: number;
+  usage_counted: boolean;
   created_at: string;
   finished_at: string | null;
   request_message_id: number | null;

@@ -200,3 +200,18 @@ def test_a_streamed_usage_carrying_nan_ends_in_a_malformed_error_keeping_the_who
     assert (completion.status, completion.error_code) == ("failed", "upstream_malformed")
     assert Message.objects.get(completion=completion).content == "calm and slow"
     assert chat.used() == 1  # the member got the answer's text: counted
+
+
+def test_the_call_record_says_whose_count_its_usage_is(chat, upstream):
+    from conftest import client_for
+
+    upstream.configure(chunks=4)
+    assert list(chat.stream("the model counts").events())[-1].name == "done"
+    upstream.configure(chunks=4, no_usage=True)
+    assert list(chat.stream("haruchat counts").events())[-1].name == "done"
+    wait_until_settled(chat.conversation)
+    calls = client_for(chat.member).get(f"/api/conversations/{chat.conversation.pk}/completions").json()
+    by_model, by_haruchat = sorted(calls, key=lambda call: call["id"])
+    assert by_model["usage_counted"] is False
+    assert by_haruchat["usage_counted"] is True
+    assert by_haruchat["response"]["usage"]["completion_tokens"] == 4

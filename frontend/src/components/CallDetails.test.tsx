@@ -5,20 +5,21 @@ import { setConfigForTests } from "../config";
 import { I18nProvider } from "../i18n";
 import { CallDetails } from "./CallDetails";
 
-function call(charactersReplaced: number) {
+function call(charactersReplaced: number, usageCounted = false) {
   return {
     id: 3, status: "succeeded", provider: "openai_compat", latency_ms: 12, characters_replaced: charactersReplaced,
+    usage_counted: usageCounted,
     created_at: "", finished_at: "", request_message_id: 1, answer_message_id: 2, error: null,
     request: { model: "m", temperature: 0.7, messages: [] },
     response: { usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } },
   };
 }
 
-function showing(charactersReplaced: number, lang: string) {
+function showing(charactersReplaced: number, lang: string, usageCounted = false) {
   localStorage.setItem("haruchat.lang", lang);
   vi.stubGlobal(
     "fetch",
-    vi.fn(async () => new Response(JSON.stringify([call(charactersReplaced)]), {
+    vi.fn(async () => new Response(JSON.stringify([call(charactersReplaced, usageCounted)]), {
       status: 200, headers: { "Content-Type": "application/json" },
     })),
   );
@@ -56,5 +57,18 @@ describe("CallDetails", () => {
     showing(0, "en");
     expect(await screen.findByText("12 ms")).toBeTruthy();
     expect(screen.queryByText("Characters replaced")).toBeNull();
+  });
+
+  it("says when the tokens are haruchat's count, not the model's", async () => {
+    showing(0, "en", true);
+    expect(await screen.findByText("3 + 4 = 7 (counted by haruchat: the model reported none)")).toBeTruthy();
+  });
+
+  it("says it in Korean too, and nothing when the model counted", async () => {
+    showing(0, "ko", true);
+    expect(await screen.findByText("3 + 4 = 7 (모델이 알려 주지 않아 haruchat이 센 값)")).toBeTruthy();
+    cleanup();
+    showing(0, "en", false);
+    expect(await screen.findByText("3 + 4 = 7")).toBeTruthy();
   });
 });

@@ -40,6 +40,7 @@ export function CallDetails({
             <dt>{t("tokens")}</dt>
             <dd>
               {usage.prompt_tokens ?? "—"} + {usage.completion_tokens ?? "—"} = {usage.total_tokens ?? "—"}
+              {call.usage_counted && ` ${t("usageCounted")}`}
             </dd>
             <dt>{t("latency")}</dt>
             <dd>{call.latency_ms ?? "—"} ms</dd>
