@@ -9,6 +9,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
+from common.db import release_connection
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -60,3 +62,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"{self.nickname} <{self.email or 'no email'}>"
+
+    # Hashing a password takes a few hundred ms of CPU. A login holding its pooled
+    # PostgreSQL connection across it let a burst of 30 logins empty the pool of
+    # 20, and later requests waited out the pool's 10 s timeout: the connection
+    # goes back first (a login's user lookup took it; the next query takes one).
+
+    def check_password(self, raw_password: str) -> bool:
+        release_connection()
+        return super().check_password(raw_password)
+
+    def set_password(self, raw_password: str | None) -> None:
+        release_connection()  # also the hash Django's backend makes for an unknown email, for even timing
+        super().set_password(raw_password)

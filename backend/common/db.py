@@ -43,8 +43,12 @@ def db_executor(lane: str = START) -> ThreadPoolExecutor:
     return executor
 
 
-def _release_connection() -> None:
-    """Give the connection back unless it is worth keeping for the thread's next unit."""
+def release_connection() -> None:
+    """Give the connection back unless it is worth keeping for the thread's next unit.
+
+    Also for a sync request about to spend long on CPU (hashing a password):
+    the next query takes a connection again. Inside a transaction it is kept.
+    """
     if connection.in_atomic_block:
         return
     if connection.vendor == "sqlite" and connection.connection is not None and not connection.errors_occurred:
@@ -86,7 +90,7 @@ def _unit(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
                 pool.check()  # its idle connections were likely lost too: replace them before taking one
             return function(*args, **kwargs)
     finally:
-        _release_connection()
+        release_connection()
 
 
 async def in_db(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
