@@ -57,3 +57,10 @@ def test_a_wrong_password_and_an_unknown_email_hash_with_no_connection_held(watc
     watching.clear()
     assert login("nobody@example.com", PASSWORD).status_code == 401
     assert watching and not any(watching)
+
+
+def test_a_sign_up_hashes_with_no_connection_held(watching):
+    body = {"email": "new@example.com", "password": "a long enough pass phrase", "nickname": "new"}
+    response = APIClient().post("/api/auth/signup", body, format="json")
+    assert response.status_code == 201
+    assert watching and not any(watching)
