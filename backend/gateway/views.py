@@ -26,7 +26,7 @@ from gateway.authentication import ApiKeyAuthentication
 from gateway.errors import openai_exception_handler
 from gateway.models import ApiKey
 from gateway.services import api_key_create, api_key_revoke, gateway_prepare
-from llm.providers import get_provider, validate_completion
+from llm.providers import get_provider, usage_chunk, validate_completion
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -198,7 +198,8 @@ async def chunk_stream(call: Any, client_wants_usage: bool) -> AsyncIterator[byt
             yield b"data: " + json_bytes(event.chunk) + b"\n\n"
         elif isinstance(event, Finished):
             if client_wants_usage and not usage_sent:
-                yield f"data: {json.dumps(_usage_chunk(event.response))}\n\n".encode()
+                closing = usage_chunk(event.response, event.response["usage"])
+                yield f"data: {json.dumps(closing)}\n\n".encode()
             yield b"data: [DONE]\n\n"
         elif isinstance(event, Failed):
             error = event.error
@@ -211,12 +212,6 @@ async def chunk_stream(call: Any, client_wants_usage: bool) -> AsyncIterator[byt
                 }
             }
             yield f"data: {json.dumps(body)}\n\n".encode()
-
-
-def _usage_chunk(response: dict[str, Any]) -> dict[str, Any]:
-    """OpenAI's closing usage chunk for an assembled stream (no choices, only usage)."""
-    fields = {key: response[key] for key in ("id", "created", "model") if key in response}
-    return {**fields, "object": "chat.completion.chunk", "choices": [], "usage": response["usage"]}
 
 
 class ApiKeyOutputSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from llama_cpp import Llama, llama_vocab_is_eog
 
 
 class CountedLlama(Llama):
-    """A `Llama` whose `usage` is the latest call's, streamed or not.
+    """A `Llama` whose `usage()` is the latest call's, streamed or not.
 
     llama-cpp-python puts usage only in a non-streamed answer. Both paths of
     its `_create_completion` pass the prompt's tokens (the chat handler's
@@ -23,12 +23,17 @@ class CountedLlama(Llama):
     lock the call ran under.
     """
 
-    usage: dict[str, int] | None = None
+    prompt_tokens = completion_tokens = 0
 
     def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:
         # llama-cpp-python only iterates `generate`, never sends into it.
-        usage = self.usage = {"prompt_tokens": len(tokens), "completion_tokens": 0}
+        self.prompt_tokens, self.completion_tokens = len(tokens), 0
         for token in super().generate(tokens, *args, **kwargs):
             if not llama_vocab_is_eog(self._model.vocab, token):
-                usage["completion_tokens"] += 1
+                self.completion_tokens += 1
             yield token
+
+    def usage(self) -> dict[str, int]:
+        """The latest call's usage, as OpenAI reports it."""
+        total = self.prompt_tokens + self.completion_tokens
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens, "total_tokens": total}

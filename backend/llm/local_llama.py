@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 
 from llm.errors import ModelFailed
-from llm.providers import Provider
+from llm.providers import Provider, usage_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -71,23 +71,6 @@ def close_models() -> None:
     for llama in _loaded.values():
         llama.close()
     _loaded.clear()
-
-
-def usage_chunk(last: dict[str, Any], usage: dict[str, int]) -> dict[str, Any]:
-    """OpenAI's closing chunk of a stream asked for usage (no choices), in the envelope of its last chunk."""
-    prompt_tokens, completion_tokens = usage["prompt_tokens"], usage["completion_tokens"]
-    return {
-        "id": last["id"],
-        "object": "chat.completion.chunk",
-        "created": last["created"],
-        "model": last["model"],
-        "choices": [],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
-    }
 
 
 # How long a Python thread may hold the GIL before another may run (CPython's
@@ -156,7 +139,7 @@ class LocalLlamaProvider(Provider):
                             break
                         hand_over("chunk", chunk)
                     else:  # a whole answer: its counts, read before the lock lets the next call reset them
-                        hand_over("chunk", usage_chunk(chunk, llama.usage))
+                        hand_over("chunk", usage_chunk(chunk, llama.usage()))
             except Exception as exc:
                 hand_over("error", exc)
             finally:

@@ -137,6 +137,12 @@ def reset_provider_cache(**kwargs: Any) -> None:
             _provider = None
 
 
+def usage_chunk(envelope: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's closing chunk of a stream asked for usage: no choices, in the envelope (id, created, model) given."""
+    fields = {key: envelope[key] for key in ("id", "created", "model") if key in envelope}
+    return {**fields, "object": "chat.completion.chunk", "choices": [], "usage": usage}
+
+
 def validate_completion(response: Any) -> dict[str, Any]:
     """Check a response has the shape of a chat completion before it is stored."""
     if not isinstance(response, dict):

@@ -12,7 +12,7 @@ from chat.models import Completion, Message
 from chat.selectors import assistant_default
 from chat.services import conversation_create
 from chat.tests.sse import SSEStream
-from conftest import make_member
+from conftest import client_for, make_member
 from quota.models import DailyUsage
 
 
@@ -203,8 +203,6 @@ def test_a_streamed_usage_carrying_nan_ends_in_a_malformed_error_keeping_the_who
 
 
 def test_the_call_record_says_whose_count_its_usage_is(chat, upstream):
-    from conftest import client_for
-
     upstream.configure(chunks=4)
     assert list(chat.stream("the model counts").events())[-1].name == "done"
     upstream.configure(chunks=4, no_usage=True)
