@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from bench.fake_upstream import FakeUpstream
-from bench.loopback import LoopbackServer
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.services import tokens_for_user
+from accounts.services import user_tokens_issue
+from testing.fake_upstream import FakeUpstream
+from testing.loopback import LoopbackServer
 
 PASSWORD = "correct horse battery staple"
 
@@ -23,7 +23,7 @@ def make_member(email: str = "haru@example.com", nickname: str = "haru", **field
 
 def client_for(user: User) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for_user(user)['access']}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_tokens_issue(user=user)['access']}")
     return client
 
 
@@ -122,7 +122,7 @@ def live_uvicorn(builtin_assistants) -> Iterator[LiveUvicorn]:
 
 @pytest.fixture(scope="session")
 def oauth_standins_server() -> Iterator[Any]:
-    from bench.oauth_standins import OAuthStandins
+    from testing.oauth_standins import OAuthStandins
 
     server = OAuthStandins().start()
     yield server

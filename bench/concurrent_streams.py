@@ -473,8 +473,8 @@ def main() -> None:
 
     upstream_port = args.upstream_port = free_port()
     upstream = subprocess.Popen(
-        [str(BIN / "python"), "-m", "bench.fake_upstream", "--port", str(upstream_port)],
-        cwd=REPO, stdout=subprocess.DEVNULL,
+        [str(BIN / "python"), "-m", "testing.fake_upstream", "--port", str(upstream_port)],
+        cwd=REPO / "backend", stdout=subprocess.DEVNULL,
     )  # fmt: skip
     server = port = None
     try:

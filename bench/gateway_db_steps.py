@@ -23,20 +23,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-# One call's request and the answer that stands in for the model's (also what
-# backend/gateway/tests/test_query_counts.py pins the statements of).
-REQUEST = {
-    "model": "fake-model",
-    "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "How long is a day?"}],
-}
-ANSWER = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "created": 1,
-    "model": "fake-model",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "A day."}, "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
-}
 
 
 def main() -> None:
@@ -61,9 +47,10 @@ def main() -> None:
     from django.core.management import call_command
 
     from accounts.models import User
-    from chat.services import call_succeed
+    from chat.services.calls import call_succeed
     from common.db import _release_connection
-    from gateway.services import api_key_authenticate, api_key_create, gateway_prepare
+    from gateway.services import api_key_authenticate, api_key_create, gateway_call_start
+    from testing.samples import ANSWER, REQUEST
 
     call_command("migrate", verbosity=0)
     tag = str(time.time_ns())
@@ -77,9 +64,9 @@ def main() -> None:
         started = time.perf_counter()
         key = api_key_authenticate(secret)
         authenticated = time.perf_counter()
-        call = gateway_prepare(key=key, request=REQUEST)
+        call = gateway_call_start(key=key, request=REQUEST)
         prepared = time.perf_counter()
-        call_succeed(call, ANSWER)
+        call_succeed(call=call, response=ANSWER)
         finished = time.perf_counter()
         _release_connection()  # as the database thread does after each unit
         if number >= 20:

@@ -57,17 +57,17 @@ async def _forwarded(request: dict[str, Any]) -> dict[str, Any]:
 
 async def _recorded(scope: dict[str, Any], request: dict[str, Any]) -> dict[str, Any] | None:
     """haruchat's own work around the aiohttp call, through the services /v1 uses; None: no such key."""
-    from chat.services import call_succeed
+    from chat.services.calls import call_succeed
     from common.db import in_db, in_db_finishing
-    from gateway.services import api_key_authenticate, gateway_prepare
+    from gateway.services import api_key_authenticate, gateway_call_start
 
     secret = dict(scope["headers"]).get(b"authorization", b"").decode().removeprefix("Bearer ")
     key = await in_db(api_key_authenticate, secret)
     if key is None:
         return None
-    call = await in_db(gateway_prepare, key=key, request=request)
+    call = await in_db(gateway_call_start, key=key, request=request)
     answer = await _forwarded(call.request)
-    await in_db_finishing(call_succeed, call, answer)
+    await in_db_finishing(call_succeed, call=call, response=answer)
     return answer
 
 

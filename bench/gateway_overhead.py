@@ -171,7 +171,9 @@ def start_upstream() -> tuple[subprocess.Popen, int]:
     """The fake upstream in a process of its own, listening on a free port."""
     port = free_port()
     upstream = subprocess.Popen(
-        [str(BIN / "python"), "-m", "bench.fake_upstream", "--port", str(port)], cwd=REPO, stdout=subprocess.DEVNULL
+        [str(BIN / "python"), "-m", "testing.fake_upstream", "--port", str(port)],
+        cwd=REPO / "backend",
+        stdout=subprocess.DEVNULL,
     )
     wait_for_port(port, upstream)
     return upstream, port

@@ -49,8 +49,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="haruchat-load-"))
     upstream_port = free_port()
     upstream = subprocess.Popen(
-        [str(BIN / "python"), "-m", "bench.fake_upstream", "--port", str(upstream_port)],
-        cwd=REPO,
+        [str(BIN / "python"), "-m", "testing.fake_upstream", "--port", str(upstream_port)],
+        cwd=REPO / "backend",
         stdout=subprocess.DEVNULL,
     )
     wait_for_port(upstream_port, upstream)

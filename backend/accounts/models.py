@@ -63,10 +63,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return f"{self.nickname} <{self.email or 'no email'}>"
 
-    # Hashing a password takes a few hundred ms of CPU. A login holding its pooled
-    # PostgreSQL connection across it let a burst of 30 logins empty the pool of
-    # 20, and later requests waited out the pool's 10 s timeout: the connection
-    # goes back first (a login's user lookup took it; the next query takes one).
+    # Hashing a password is slow CPU work: the pooled connection goes back first, so a
+    # burst of logins can't empty the pool (the next query takes one again).
 
     def check_password(self, raw_password: str) -> bool:
         release_connection()

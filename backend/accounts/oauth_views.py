@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from accounts import oauth
 from accounts.serializers import TokenPairOutputSerializer, UserOutputSerializer
-from accounts.services import tokens_for_user
+from accounts.services import user_tokens_issue
 from common.errors import ApiError
 
 NEXT_SESSION_KEY = "haruchat_oauth_next"
@@ -103,7 +103,7 @@ class OAuthExchangeView(APIView):
         user = oauth.oauth_code_redeem(code=data.validated_data["code"])
         if user is None:
             raise InvalidOAuthCode()
-        return Response({**tokens_for_user(user), "user": UserOutputSerializer(user).data})
+        return Response({**user_tokens_issue(user=user), "user": UserOutputSerializer(user).data})
 
 
 class SocialAccountOutputSerializer(serializers.ModelSerializer):

@@ -74,7 +74,7 @@ def user_authenticate(*, email: str, password: str, ip: str = "unknown") -> User
     return user
 
 
-def tokens_for_user(user: User) -> dict[str, str]:
+def user_tokens_issue(*, user: User) -> dict[str, str]:
     """A fresh simplejwt access + refresh pair: the API's one kind of token."""
     refresh = RefreshToken.for_user(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}

@@ -35,7 +35,7 @@ class SignupView(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_create(**data.validated_data)
-        body = {**services.tokens_for_user(user), "user": UserOutputSerializer(user).data}
+        body = {**services.user_tokens_issue(user=user), "user": UserOutputSerializer(user).data}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -52,7 +52,7 @@ class LoginView(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_authenticate(**data.validated_data, ip=client_ip(request))
-        return Response({**services.tokens_for_user(user), "user": UserOutputSerializer(user).data})
+        return Response({**services.user_tokens_issue(user=user), "user": UserOutputSerializer(user).data})
 
 
 class RefreshView(TokenRefreshView):

@@ -12,6 +12,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# A title made from a message's words (the first message, or a /v1 call's question) is cut to this length.
+TITLE_LENGTH = 80
+
 
 class Assistant(models.Model):
     """A system prompt with intake questions; free chat is an assistant too."""
@@ -112,7 +115,8 @@ class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=20, choices=Role.choices)
     content = models.TextField()
-    # Set on an assistant message: the model call that produced it.
+    # Set on an answer: the call that produced it (`Completion.answer` the other way). The calls that
+    # answered a member's message are `Message.answering_calls`.
     completion = models.OneToOneField(
         "Completion", on_delete=models.SET_NULL, null=True, blank=True, related_name="answer"
     )
@@ -138,7 +142,7 @@ class Completion(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="completions")
     # The member's message this call answered.
     request_message = models.ForeignKey(
-        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="completions"
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="answering_calls"
     )
     provider = models.CharField(max_length=100)
     # The request's configuration (the seed's ChatBotConfig).
@@ -148,8 +152,8 @@ class Completion(models.Model):
     stream = models.BooleanField(null=True, blank=True)
     request_extra = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    error_code = models.CharField(max_length=50, blank=True)
-    error_detail = models.TextField(blank=True)
+    error_code = models.CharField(max_length=50, blank=True, default="")
+    error_detail = models.TextField(blank=True, default="")
     upstream_status = models.PositiveSmallIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     # True when the upstream reported no usage (a stream without it) and haruchat counted the tokens.

@@ -76,17 +76,11 @@ def request_columns(request: dict[str, Any]) -> tuple[dict[str, Any], list[dict[
     return columns, prompts
 
 
-def completion_record_request(
-    *, completion: Completion | LastId, prompts: list[dict[str, Any]], batch: Batch | None = None
-) -> None:
-    """Add the prompt rows to `batch` (or write them now); `completion` may be one the batch inserts."""
-    if not prompts:
-        return
-    completion_id = completion if isinstance(completion, LastId) else completion.pk
-    writes = batch if batch is not None else Batch()
-    writes.insert(CompletionPrompt, [{"completion_id": completion_id, **prompt} for prompt in prompts])
-    if batch is None:
-        writes.run()
+def completion_record_request(batch: Batch, *, completion: Completion | LastId, prompts: list[dict[str, Any]]) -> None:
+    """Add the prompt rows to `batch`; `completion` may be one the same batch inserts first."""
+    if prompts:
+        completion_id = completion if isinstance(completion, LastId) else completion.pk
+        batch.insert(CompletionPrompt, [{"completion_id": completion_id, **prompt} for prompt in prompts])
 
 
 def rebuild_request(completion: Completion) -> dict[str, Any]:
@@ -120,11 +114,12 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 STAND_IN = "\ufffd"
 
 
-def storable_text(text: str) -> str:
+def unstorable_replaced(text: str) -> str:
+    """`text` with each unstorable character as U+FFFD (compare gateway's refusal of them in parameters)."""
     return UNSTORABLE.sub(STAND_IN, text)
 
 
-def with_storable_characters(value: Any) -> tuple[Any, int]:
+def with_unstorable_replaced(value: Any) -> tuple[Any, int]:
     """`value` with each unstorable character in its strings and keys as U+FFFD, and how many there were.
 
     A model (or a server streaming one) can send either; the record keeps the
@@ -134,11 +129,11 @@ def with_storable_characters(value: Any) -> tuple[Any, int]:
     if isinstance(value, str):
         return UNSTORABLE.subn(STAND_IN, value)
     if isinstance(value, dict):
-        pairs = [(with_storable_characters(key), with_storable_characters(item)) for key, item in value.items()]
+        pairs = [(with_unstorable_replaced(key), with_unstorable_replaced(item)) for key, item in value.items()]
         count = sum(key[1] + item[1] for key, item in pairs)
         return ({key[0]: item[0] for key, item in pairs}, count) if count else (value, 0)
     if isinstance(value, list):
-        items = [with_storable_characters(item) for item in value]
+        items = [with_unstorable_replaced(item) for item in value]
         count = sum(item[1] for item in items)
         return ([item[0] for item in items], count) if count else (value, 0)
     return value, 0
@@ -147,8 +142,13 @@ def with_storable_characters(value: Any) -> tuple[Any, int]:
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
-def completion_record_response(*, completion: Completion, response: dict[str, Any], batch: Batch | None = None) -> None:
-    """Store a validated chat completion response as reply and choice rows (in `batch`, or now)."""
+def completion_record_response(
+    batch: Batch, *, completion: Completion, response: dict[str, Any]
+) -> dict[str, int | None]:
+    """Add a validated chat completion response to `batch` as reply and choice rows.
+
+    Returns the usage as recorded: each token count, or None where the response had none that fits.
+    """
     rest = dict(response)
     reply_columns = {
         "response_id": _take(rest, "id", _text(200)),
@@ -163,16 +163,14 @@ def completion_record_response(*, completion: Completion, response: dict[str, An
         if usage or all(reply_columns[field] is None for field in USAGE_FIELDS):
             rest["usage"] = usage  # fields we have no column for, or an empty usage object
     choices = rest.pop("choices")
-    writes = batch if batch is not None else Batch()
-    reply = writes.insert(
+    reply = batch.insert(
         CompletionReply, [{"completion_id": completion.pk, "extra": rest, **reply_columns}], returning=("id",)
     )
     if choices:
-        writes.insert(
+        batch.insert(
             CompletionChoice, [_choice_row(reply.last_id, position, choice) for position, choice in enumerate(choices)]
         )
-    if batch is None:
-        writes.run()
+    return {field: reply_columns.get(field) for field in USAGE_FIELDS}
 
 
 def _choice_row(reply_id: LastId, position: int, choice: dict[str, Any]) -> dict[str, Any]:

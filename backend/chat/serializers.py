@@ -39,6 +39,9 @@ class IntakeAnswerOutputSerializer(serializers.ModelSerializer):
 
 class ConversationSummaryOutputSerializer(serializers.ModelSerializer):
     assistant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Output counts are declared, not derived: a model field's bounds come from the database backend,
+    # and the schema (and the web app's types made from it) must not change with it.
+    max_tokens = serializers.IntegerField()
 
     class Meta:
         model = Conversation
@@ -84,6 +87,10 @@ class CompletionOutputSerializer(serializers.ModelSerializer):
     response = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     answer_message_id = serializers.SerializerMethodField()
+    latency_ms = serializers.IntegerField(allow_null=True)
+    characters_replaced = serializers.IntegerField(
+        help_text=Completion._meta.get_field("characters_replaced").help_text
+    )
 
     class Meta:
         model = Completion

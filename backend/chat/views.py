@@ -16,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat import export, selectors, services
+from chat import export, selectors
+from chat.events import message_events
 from chat.export import EXPORT_FORMATS
 from chat.limits import MessageContentField, max_tokens_limit
 from chat.models import Assistant, Conversation
@@ -27,12 +28,17 @@ from chat.serializers import (
     ConversationSummaryOutputSerializer,
     MessageOutputSerializer,
 )
-from chat.streaming import message_event_stream
+from chat.services.conversations import (
+    conversation_create,
+    conversation_delete,
+    conversation_rename,
+    message_prepare,
+    message_send,
+)
 from common.schema import ErrorSerializer
+from common.streams import event_stream_response
 from llm.providers import get_provider
-
-# Keep proxies from buffering the stream, and caches from keeping it.
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+from quota.serializers import QuotaOutputSerializer
 
 
 class ConversationPagination(CursorPagination):
@@ -140,7 +146,7 @@ class ConversationListView(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields["assistant"] = fields.get("assistant") or selectors.assistant_default()
-        conversation = services.conversation_create(user=request.user, **fields)
+        conversation = conversation_create(user=request.user, **fields)
         conversation = selectors.conversation_get(
             user=request.user, conversation_id=conversation.pk, with_messages=True
         )
@@ -163,7 +169,7 @@ class ConversationDetailView(APIView):
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
         data = self.RenameSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.conversation_rename(conversation=conversation, title=data.validated_data["title"])
+        conversation_rename(conversation=conversation, title=data.validated_data["title"])
         conversation = selectors.conversation_get(
             user=request.user, conversation_id=conversation_id, with_messages=True
         )
@@ -172,8 +178,14 @@ class ConversationDetailView(APIView):
     @extend_schema(responses={204: None}, summary="Delete (the day's used quota is not given back)")
     def delete(self, request: Request, conversation_id: int) -> Response:
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
-        services.conversation_delete(conversation=conversation)
+        conversation_delete(conversation=conversation)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UsageOutputSerializer(serializers.Serializer):
+    prompt_tokens = serializers.IntegerField(allow_null=True)
+    completion_tokens = serializers.IntegerField(allow_null=True)
+    total_tokens = serializers.IntegerField(allow_null=True)
 
 
 class MessageSendView(APIView):
@@ -195,10 +207,10 @@ class MessageSendView(APIView):
 
     class OutputSerializer(serializers.Serializer):
         user_message = MessageOutputSerializer()
-        assistant_message = MessageOutputSerializer()
-        completion_id = serializers.IntegerField()
-        usage = serializers.DictField()
-        quota = serializers.DictField()
+        assistant_message = MessageOutputSerializer(source="answer")
+        completion_id = serializers.IntegerField(source="completion.pk")
+        usage = UsageOutputSerializer(help_text="The call's token usage as recorded (null: the model reported none).")
+        quota = QuotaOutputSerializer()
 
     @extend_schema(
         request=InputSerializer, responses={201: OutputSerializer}, summary="Send a message and get the answer"
@@ -207,37 +219,17 @@ class MessageSendView(APIView):
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        content = data.validated_data.get("content")
         if data.validated_data["stream"]:
-            return self.stream(request, conversation, data.validated_data.get("content"))
-        result = services.message_send(
-            user=request.user, conversation=conversation, content=data.validated_data.get("content")
-        )
-        reply = result.completion.reply
-        body = {
-            "user_message": MessageOutputSerializer(result.user_message).data,
-            "assistant_message": MessageOutputSerializer(result.assistant_message).data,
-            "completion_id": result.completion.pk,
-            "usage": {
-                "prompt_tokens": reply.prompt_tokens,
-                "completion_tokens": reply.completion_tokens,
-                "total_tokens": reply.total_tokens,
-            },
-            "quota": {
-                "limit": result.quota.limit,
-                "used": result.quota.used,
-                "remaining": result.quota.remaining,
-                "resets_at": result.quota.resets_at.isoformat(),
-            },
-        }
+            return self.stream(request, conversation, content)
+        result = message_send(user=request.user, conversation=conversation, content=content)
+        body = self.OutputSerializer(result).data
         return Response(body, status=status.HTTP_201_CREATED, headers=result.quota.headers())
 
     def stream(self, request: Request, conversation: Conversation, content: str | None) -> StreamingHttpResponse:
         """Count, store and record before the first byte, so errors up to here are plain JSON."""
-        call = services.message_prepare(user=request.user, conversation=conversation, content=content, stream=True)
-        response = StreamingHttpResponse(message_event_stream(call), content_type="text/event-stream")
-        for name, value in {**call.reservation.status.headers(), **SSE_HEADERS}.items():
-            response[name] = value
-        return response
+        call = message_prepare(user=request.user, conversation=conversation, content=content, stream=True)
+        return event_stream_response(message_events(call=call), headers=call.reservation.status.headers())
 
 
 class CompletionListView(APIView):

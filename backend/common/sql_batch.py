@@ -1,11 +1,16 @@
 """A few small writes sent to the database together: one round trip on PostgreSQL.
 
-A model call's record is half a dozen small statements on the hot path.
-Through the ORM each is a round trip of its own and 0.25-0.6 ms of Python to
-build. A `Batch` builds them as plain INSERTs and UPDATEs from the models'
-own metadata (tables, columns, defaults, each field's conversion to its
-database value) and, on PostgreSQL, sends them in one psycopg pipeline.
-SQLite runs them one after another, which on a local file costs nothing more.
+A model call's record is half a dozen small statements on the hot path; through
+the ORM each is a round trip of its own (docs/benchmarks.md has the cost). A
+`Batch` builds them as plain INSERTs and UPDATEs from the models' own metadata
+(tables, columns, defaults, each field's conversion to its database value)
+and, on PostgreSQL, sends them in one psycopg pipeline. SQLite runs them one
+after another, which on a local file costs nothing more.
+
+What it skips: a batched write is not the ORM's. No `save()`, no `pre_save`
+(only `auto_now`/`auto_now_add` are honoured), no model signals, no
+`full_clean()`. A model written here must not rely on them; an INSERT refuses
+a row that leaves out a field with no default (see `Batch.insert`).
 
 A later statement may name the id of the row an earlier one inserted
 (`Returned.last_id`): PostgreSQL reads it from the sequence in the same
@@ -80,11 +85,20 @@ class Batch:
     def insert(
         self, model: type[models.Model], rows: list[dict[str, Any]], *, returning: tuple[str, ...] = ()
     ) -> Returned:
-        """INSERT rows (keyed by attname, e.g. `conversation_id`); unnamed fields take their defaults."""
+        """INSERT rows (keyed by attname, e.g. `conversation_id`).
+
+        A field a row leaves out must be the primary key, automatic (`auto_now`,
+        `auto_now_add`), defaulted or nullable; any other is a ValueError, so a
+        model that gains a required field fails loudly instead of getting Django's
+        blank ("" or NULL) behind the caller's back.
+        """
         if not rows:
             raise ValueError("an INSERT needs at least one row")
         opts = model._meta
         fields = [f for f in opts.concrete_fields if not f.primary_key or any(f.attname in row for row in rows)]
+        for f in fields:
+            if not _may_be_left_out(f) and any(f.attname not in row for row in rows):
+                raise ValueError(f"{opts.label}.{f.name} has no default: every batched row must supply it")
         now = timezone.now()
         values_sql, params = [], []
         for row in rows:
@@ -199,6 +213,12 @@ class Batch:
         if isinstance(param, LastId):
             return param.inserted.rows[-1][0]
         return param
+
+
+def _may_be_left_out(f: models.Field) -> bool:
+    return (
+        f.primary_key or f.has_default() or f.null or getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    )
 
 
 def stored_instance(model: type[M], pk: Any, values: dict[str, Any]) -> M:

@@ -31,11 +31,11 @@ async def close_stale_calls() -> None:
     from asgiref.sync import sync_to_async
     from django.db import close_old_connections
 
-    from chat.services import completions_close_stale
+    from chat.services.calls import calls_close_stale
 
     def sweep() -> None:
         try:
-            completions_close_stale()
+            calls_close_stale()
         finally:
             close_old_connections()
 

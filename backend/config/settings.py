@@ -122,23 +122,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("HARUCHAT_DB_CONN_MAX_AGE", default=0)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The async paths (model calls) run their database work in this many threads
-# per lane (common.db: one lane starts calls, one finishes them); each thread
-# may hold one connection while it runs a unit. On PostgreSQL a unit is a
-# little Python and a round trip, and more threads than that only contend
-# for the GIL: with 8, a burst of 1 000 streams stalled hundreds of them on
-# 2 cores, with 2 none (docs/benchmarks.md). On SQLite more threads keep the
-# median low when calls overlap.
+# Database threads per lane for the async paths (common.db); each may hold one
+# connection while it runs a unit. On PostgreSQL a unit is a round trip, and
+# more threads only contend for the GIL; on SQLite more keep overlapping calls
+# moving. (The measurements: docs/benchmarks.md.)
 HARUCHAT_DB_THREADS = env.int(
     "HARUCHAT_DB_THREADS", default=2 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 8
 )
-# SQLite's write-ahead log is folded back into the database file (a
-# checkpoint: copying pages and two fsyncs) every this many seconds by a
-# thread of the server's own (config.asgi), instead of inside whichever
-# commit crosses SQLite's 1 000-page mark: that request waited for it (tens
-# of ms, the p99 of a /v1 call, docs/benchmarks.md). SQLite's own checkpoint
-# stays as a backstop at 10 000 pages (~40 MB) for processes that run no
-# checkpoints (manage.py, WSGI). 0 leaves it all to SQLite.
+# The server checkpoints SQLite's write-ahead log every this many seconds in a
+# thread of its own (config.asgi), so no request pays for it inside its commit.
+# SQLite's own checkpoint stays as a backstop for processes that run none
+# (manage.py, WSGI). 0 leaves it all to SQLite.
 HARUCHAT_SQLITE_CHECKPOINT_SECONDS = env.float("HARUCHAT_SQLITE_CHECKPOINT_SECONDS", default=1.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for the lock instead of failing at once, and take it at

@@ -19,6 +19,12 @@ ERROR_TYPES = {
 }
 
 
+def openai_error(*, status_code: int, message: str, code: Any, param: str | None = None) -> dict[str, Any]:
+    """OpenAI's error object, for JSON answers and for an error inside a stream."""
+    error_type = ERROR_TYPES.get(status_code, "api_error" if status_code < 500 else "server_error")
+    return {"message": message, "type": error_type, "param": param, "code": code}
+
+
 def openai_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """haruchat's JSON error, with OpenAI's `{"error": {message, type, param, code}}` added."""
     response = json_exception_handler(exc, context)
@@ -30,8 +36,9 @@ def openai_exception_handler(exc: Exception, context: dict[str, Any]) -> Respons
         code = "invalid_api_key"
     errors = data.get("errors")
     param = next(iter(errors), None) if isinstance(errors, dict) else None
-    error_type = ERROR_TYPES.get(response.status_code, "api_error" if response.status_code < 500 else "server_error")
-    data["error"] = {"message": data.get("detail", ""), "type": error_type, "param": param, "code": code}
+    data["error"] = openai_error(
+        status_code=response.status_code, message=data.get("detail", ""), code=code, param=param
+    )
     data["code"] = code
     response.data = data
     if response.status_code == 429:

@@ -1,4 +1,4 @@
-"""Personal API keys, and /v1 calls run through the same quota and record as the web app."""
+"""Personal API keys, and /v1 calls started through the same call lifecycle as the web app's."""
 
 from __future__ import annotations
 
@@ -7,20 +7,19 @@ import hashlib
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat.models import Completion, Conversation, Message
+from chat.models import TITLE_LENGTH, Conversation
 from chat.selectors import assistant_default_queryset
-from chat.services import TITLE_LENGTH, PreparedCall, completion_record_start
-from common.sql_batch import Batch, Sql, stored_instance
+from chat.services.calls import NewConversation, PreparedCall, call_start
+from common.sql_batch import Sql
 from gateway.models import ApiKey
 from llm.providers import get_provider
-from quota.services import QuotaUnavailable, quota_reserve_in
 
 logger = logging.getLogger(__name__)
 
@@ -29,14 +28,14 @@ SECRET_PREFIX = "hc-"
 LAST_USED_RESOLUTION_SECONDS = 60
 
 
-def hash_secret(secret: str) -> str:
+def api_key_secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
     """A new key and its secret; the secret is returned once and never stored."""
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(user=user, name=name.strip(), prefix=secret[:11], key_hash=hash_secret(secret))
+    key = ApiKey.objects.create(user=user, name=name.strip(), prefix=secret[:11], key_hash=api_key_secret_hash(secret))
     return key, secret
 
 
@@ -57,7 +56,7 @@ def api_key_authenticate(secret: str) -> ApiKey | None:
     """The live key with this secret, its member active; None otherwise."""
     if not secret.startswith(SECRET_PREFIX):
         return None
-    digest = hash_secret(secret)
+    digest = api_key_secret_hash(secret)
     remembered = _recent_keys.get(digest)
     if remembered is not None and remembered[0] > time.monotonic():
         return remembered[1]
@@ -89,69 +88,56 @@ def _default_assistant_id() -> Sql:
     return Sql.scalar(assistant_default_queryset().values("pk"))
 
 
-def gateway_prepare(*, key: ApiKey, request: dict[str, Any]) -> PreparedCall:
-    """Count a /v1 call and record it as a conversation of its own (one per call).
+@dataclass(frozen=True)
+class GatewayTurns:
+    """A /v1 request's messages as a conversation stores them."""
 
-    The count and the record are one transaction, sent as one batch (one
-    round trip on PostgreSQL): if recording fails, the count is undone with
-    it, and a spent allowance undoes the record. The request is sent upstream
-    as the client wrote it, except that a stream always asks for usage,
-    which the ledger needs.
+    system_prompt: str  # the system and developer messages, joined
+    asked: list[dict[str, Any]]  # the user and assistant turns up to the last user message, which the call answers
+    after: list[dict[str, Any]]  # assistant turns after it (a prefill)
+
+
+def gateway_turns_split(messages: list[dict[str, Any]]) -> GatewayTurns:
+    """Split a request's messages (at least one from the user) into what its conversation stores."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] in ("system", "developer"))
+    turns = [m for m in messages if m["role"] in ("user", "assistant")]
+    answered = max(i for i, m in enumerate(turns) if m["role"] == "user")
+    return GatewayTurns(system_prompt=system, asked=turns[: answered + 1], after=turns[answered + 1 :])
+
+
+def gateway_call_start(*, key: ApiKey, request: dict[str, Any]) -> PreparedCall:
+    """Start a /v1 call, filed as a conversation of its own (one per call).
+
+    The count and the record are one transaction (one round trip on
+    PostgreSQL; see chat.services.calls.call_start). The request goes upstream
+    as the client wrote it, except that a stream always asks for usage, which
+    the ledger needs.
     """
-    user = key.user
     upstream_request = dict(request)
     if upstream_request.get("stream"):
         upstream_request["stream_options"] = {**(request.get("stream_options") or {}), "include_usage": True}
-    messages = request["messages"]
-    system = "\n\n".join(m["content"] for m in messages if m["role"] in ("system", "developer"))
-    turns = [m for m in messages if m["role"] in ("user", "assistant")]
-    answered = max(i for i, m in enumerate(turns) if m["role"] == "user")  # the body has a user message
-    provider = get_provider()
+    turns = gateway_turns_split(request["messages"])
     now = timezone.now()
-    conversation_row = {
-        "user_id": user.pk,
-        "assistant_id": _default_assistant_id(),
-        "title": ("API: " + " ".join(turns[answered]["content"].split()))[:TITLE_LENGTH],
-        "source": Conversation.Source.GATEWAY,
-        "api_key_id": key.pk,
-        "system_prompt": system,
-        "model": request["model"],
-        "temperature": request.get("temperature") if request.get("temperature") is not None else 1.0,
-        "max_tokens": request.get("max_tokens") or 0,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-    def message_rows(conversation_id: Any, part: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [
-            {"conversation_id": conversation_id, "role": m["role"], "content": m["content"], "created_at": now}
-            for m in part
-        ]
-
-    writes = Batch()
-    pending = quota_reserve_in(writes, user=user)
-    conversation = writes.insert(Conversation, [conversation_row], returning=("id",))
-    asked = writes.insert(Message, message_rows(conversation.last_id, turns[: answered + 1]), returning=("id",))
-    completion, completion_row = completion_record_start(
-        writes,
-        conversation_id=conversation.last_id,
-        user_id=user.pk,
-        request_message_id=asked.last_id,
-        provider=provider.name,
-        request=upstream_request,
+    conversation = NewConversation(
+        {
+            "user_id": key.user_id,
+            "assistant_id": _default_assistant_id(),
+            "title": ("API: " + " ".join(turns.asked[-1]["content"].split()))[:TITLE_LENGTH],
+            "source": Conversation.Source.GATEWAY,
+            "api_key_id": key.pk,
+            "system_prompt": turns.system_prompt,
+            "model": request["model"],
+            "temperature": request.get("temperature") if request.get("temperature") is not None else 1.0,
+            "max_tokens": request.get("max_tokens") or 0,
+            "created_at": now,
+            "updated_at": now,
+        }
     )
-    if turns[answered + 1 :]:  # assistant turns the client sent after its last user message
-        writes.insert(Message, message_rows(conversation.last_id, turns[answered + 1 :]))
-    try:
-        with transaction.atomic():
-            writes.run()
-            reservation = pending.reservation()
-    except DatabaseError as exc:
-        logger.exception("could not count and record a /v1 call")
-        raise QuotaUnavailable() from exc
-    conversation_id, completion_id = conversation.rows[0][0], completion.rows[0][0]
-    [user_row] = message_rows(conversation_id, turns[answered : answered + 1])
-    user_message = stored_instance(Message, asked.rows[-1][0], user_row)
-    completion_row.update(conversation_id=conversation_id, request_message_id=user_message.pk)
-    stored = stored_instance(Completion, completion_id, completion_row)
-    return PreparedCall(reservation, user_message, stored, provider, upstream_request, time.monotonic())
+    return call_start(
+        user=key.user,
+        conversation=conversation,
+        provider=get_provider(),
+        request=upstream_request,
+        asked=turns.asked,
+        after=turns.after,
+    )

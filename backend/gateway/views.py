@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,18 +16,16 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import APIView
 
 from chat.limits import MessageContentField, max_tokens_limit
-from chat.services import PreparedCall, call_fail, call_succeed
-from chat.streaming import Delta, Failed, Finished, stream_call
+from chat.services.call_stream import Delta, Failed, Finished, call_stream
+from chat.services.calls import PreparedCall, call_fail, call_succeed
 from common.async_views import AsyncAPIView
 from common.db import in_db_finishing
-from common.renderers import json_bytes
+from common.streams import event_stream_response, sse_data
 from gateway.authentication import ApiKeyAuthentication
-from gateway.errors import openai_exception_handler
+from gateway.errors import openai_error, openai_exception_handler
 from gateway.models import ApiKey
-from gateway.services import api_key_create, api_key_revoke, gateway_prepare
+from gateway.services import api_key_create, api_key_revoke, gateway_call_start
 from llm.providers import get_provider, usage_chunk, validate_completion
-
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 class GatewayView(APIView):
@@ -56,19 +53,20 @@ class ModelListView(GatewayView):
 PROHIBITED_CHARACTERS = (ProhibitNullCharactersValidator(), ProhibitSurrogateCharactersValidator())
 
 
-def storable_json(value: Any) -> None:
+def refuse_unstorable_characters(value: Any) -> None:
     """Refuse a JSON value with a NUL or an unpaired surrogate in any string or key, as DRF's
-    CharField does: PostgreSQL's jsonb can record neither (and no database the latter)."""
+    CharField does: PostgreSQL's jsonb can record neither (and no database the latter).
+    A model's answer is not refused but recorded with stand-ins (chat.records.unstorable_replaced)."""
     if isinstance(value, str):
         for prohibit in PROHIBITED_CHARACTERS:
             prohibit(value)
     elif isinstance(value, dict):
         for key, item in value.items():
-            storable_json(key)
-            storable_json(item)
+            refuse_unstorable_characters(key)
+            refuse_unstorable_characters(item)
     elif isinstance(value, list):
         for item in value:
-            storable_json(item)
+            refuse_unstorable_characters(item)
 
 
 class ChatMessageSerializer(serializers.Serializer):
@@ -87,9 +85,9 @@ class ChatCompletionSerializer(serializers.Serializer):
     temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False, allow_null=True)
     max_tokens = serializers.IntegerField(min_value=1, required=False, allow_null=True, validators=[max_tokens_limit()])
     stream = serializers.BooleanField(required=False)
-    stream_options = serializers.DictField(required=False, allow_null=True, validators=[storable_json])
+    stream_options = serializers.DictField(required=False, allow_null=True, validators=[refuse_unstorable_characters])
     top_p = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
-    stop = serializers.JSONField(required=False, allow_null=True, validators=[storable_json])
+    stop = serializers.JSONField(required=False, allow_null=True, validators=[refuse_unstorable_characters])
     seed = serializers.IntegerField(required=False, allow_null=True)
     presence_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
     frequency_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
@@ -135,7 +133,7 @@ class ChatCompletionView(AsyncAPIView):
             raise ModelNotFound(
                 f"The model {upstream_request['model']!r} does not exist. Available: {', '.join(models)}."
             )
-        return gateway_prepare(key=request.auth, request=upstream_request)
+        return gateway_call_start(key=request.auth, request=upstream_request)
 
     @extend_schema(
         request=ChatCompletionSerializer, responses={200: dict}, summary="Chat completion (OpenAI-compatible)"
@@ -145,16 +143,13 @@ class ChatCompletionView(AsyncAPIView):
         headers = call.reservation.status.headers()
         if call.request.get("stream"):
             client_wants_usage = bool((request.data.get("stream_options") or {}).get("include_usage"))
-            response = StreamingHttpResponse(chunk_stream(call, client_wants_usage), content_type="text/event-stream")
-            for name, value in {**headers, **SSE_HEADERS}.items():
-                response[name] = value
-            return response
+            return event_stream_response(chunk_stream(call, client_wants_usage), headers=headers)
         try:
-            answer = validate_completion(await call.provider.acomplete(call.request))
+            response = validate_completion(await call.provider.acomplete(call.request))
         except Exception as exc:
-            raise await in_db_finishing(call_fail, call, exc) from exc
-        await in_db_finishing(call_succeed, call, answer)
-        return Response(answer, status=status.HTTP_200_OK, headers=headers)
+            raise await in_db_finishing(call_fail, call=call, error=exc) from exc
+        await in_db_finishing(call_succeed, call=call, response=response)
+        return Response(response, status=status.HTTP_200_OK, headers=headers)
 
 
 class BenchPassThroughView(AsyncAPIView):
@@ -172,46 +167,40 @@ class BenchPassThroughView(AsyncAPIView):
         provider = get_provider()
         if request.data.get("stream"):
             chunks = provider.stream(dict(request.data))
-            return StreamingHttpResponse(_passed_through(chunks), content_type="text/event-stream")
+            return event_stream_response(_passed_through(chunks))
         return Response(await provider.acomplete(dict(request.data)))
 
 
 async def _passed_through(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     async for chunk in chunks:
-        yield b"data: " + json_bytes(chunk) + b"\n\n"
+        yield sse_data(chunk)
     yield b"data: [DONE]\n\n"
 
 
-async def chunk_stream(call: Any, client_wants_usage: bool) -> AsyncIterator[bytes]:
+async def chunk_stream(call: PreparedCall, client_wants_usage: bool) -> AsyncIterator[bytes]:
     """Pass the upstream's chunks through as OpenAI's SSE, ending in `data: [DONE]`.
 
     A client that asked for usage gets its chunk even from a model that
     sends none (the embedded one, some servers): the usage haruchat counted.
     """
     usage_sent = False
-    async for event in stream_call(call):
+    async for event in call_stream(call=call):
         if isinstance(event, Delta):
             if event.chunk.get("usage"):
                 if not event.chunk.get("choices") and not client_wants_usage:
                     continue  # haruchat asked for usage for its ledger; this client did not
                 usage_sent = True
-            yield b"data: " + json_bytes(event.chunk) + b"\n\n"
+            yield sse_data(event.chunk)
         elif isinstance(event, Finished):
             if client_wants_usage and not usage_sent:
                 closing = usage_chunk(event.response, event.response["usage"])
-                yield f"data: {json.dumps(closing)}\n\n".encode()
+                yield sse_data(closing)
             yield b"data: [DONE]\n\n"
         elif isinstance(event, Failed):
             error = event.error
-            body = {
-                "error": {
-                    "message": str(error.detail),
-                    "type": "server_error",
-                    "param": None,
-                    "code": error.get_codes(),
-                }
-            }
-            yield f"data: {json.dumps(body)}\n\n".encode()
+            # Always a server error here: the headers (200) are gone, and the failure was the model's.
+            body = {"error": openai_error(status_code=502, message=str(error.detail), code=error.get_codes())}
+            yield sse_data(body)
 
 
 class ApiKeyOutputSerializer(serializers.Serializer):

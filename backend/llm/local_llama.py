@@ -73,9 +73,8 @@ def close_models() -> None:
     _loaded.clear()
 
 
-# How long a Python thread may hold the GIL before another may run (CPython's
-# default is 5 ms). The thread that drives llama.cpp runs a little Python per
-# token; with the default, the event loop could wait up to 5 ms behind it.
+# How long a Python thread may hold the GIL before another may run: shorter than
+# CPython's default, so the thread driving llama.cpp never keeps the event loop waiting long.
 GIL_SWITCH_INTERVAL = 0.0005
 
 

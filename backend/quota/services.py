@@ -13,8 +13,6 @@ import datetime as dt
 import logging
 import math
 import zoneinfo
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,6 +25,7 @@ from accounts.models import User
 from common.errors import ApiError
 from common.sql_batch import Batch, Returned
 from quota.models import DailyUsage, QuotaOverride
+from quota.serializers import quota_output
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +39,11 @@ class QuotaStatus:
     @property
     def remaining(self) -> int:
         return max(self.limit - self.used, 0)
+
+    @property
+    def time_zone(self) -> str:
+        """The quota's time zone, in which the day and `resets_at` are told."""
+        return str(self.resets_at.tzinfo)
 
     def headers(self) -> dict[str, str]:
         """The rate-limit headers sent with every chat response."""
@@ -147,6 +151,7 @@ class PendingReservation:
                 f"You have used all {self.limit} model requests for today. "
                 f"The allowance resets at {resets_at.isoformat()}.",
                 headers={**current.headers(), "Retry-After": str(retry_after)},
+                extra={"quota": quota_output(current)},
             )
         used = self.counted.rows[0][0]
         return Reservation(user_id=self.user.pk, day=self.day, status=QuotaStatus(self.limit, used, resets_at))
@@ -161,17 +166,6 @@ def quota_reserve_in(batch: Batch, *, user: User, now: dt.datetime | None = None
     return PendingReservation(user=user, day=day, limit=limit, now=now, counted=counted)
 
 
-@contextmanager
-def quota_reserved(*, user: User) -> Iterator[Reservation]:
-    """Reserve one request for the block; refund it if the block fails before the call is made."""
-    reservation = quota_reserve(user=user)
-    try:
-        yield reservation
-    except BaseException:
-        quota_refund(reservation=reservation)
-        raise
-
-
 def quota_refund(*, reservation: Reservation) -> None:
     """Give back a reserved request whose model call produced nothing."""
     quota_refund_day(user_id=reservation.user_id, day=reservation.day)
@@ -182,15 +176,10 @@ def quota_refund_day(*, user_id: int, day: dt.date) -> None:
     DailyUsage.objects.filter(user_id=user_id, day=day, requests__gt=0).update(requests=F("requests") - 1)
 
 
-def quota_settle(
-    *, reservation: Reservation, prompt_tokens: int, completion_tokens: int, batch: Batch | None = None
-) -> None:
-    """Add a successful call's token usage to the day it was counted on (in `batch`, or now)."""
-    writes = batch if batch is not None else Batch()
-    writes.update(
+def quota_settle(batch: Batch, *, reservation: Reservation, prompt_tokens: int, completion_tokens: int) -> None:
+    """Add a successful call's token usage, in `batch`, to the day it was counted on."""
+    batch.update(
         DailyUsage,
         {"user_id": reservation.user_id, "day": reservation.day},
         add={"prompt_tokens": max(prompt_tokens, 0), "completion_tokens": max(completion_tokens, 0)},
     )
-    if batch is None:
-        writes.run()

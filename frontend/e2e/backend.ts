@@ -71,8 +71,8 @@ export default async function setup(project: TestProject) {
   // Stand-ins for GitHub's and Kakao's OAuth servers, on loopback.
   const standinPort = await freePort();
   const standinUrl = `http://127.0.0.1:${standinPort}`;
-  const standins = spawn(python, ["-m", "bench.oauth_standins", "--port", String(standinPort)], {
-    cwd: repo,
+  const standins = spawn(python, ["-m", "testing.oauth_standins", "--port", String(standinPort)], {
+    cwd: join(repo, "backend"),
     stdio: ["ignore", "inherit", "inherit"],
   });
   await waitForPort(standinPort, standins);

@@ -8,10 +8,10 @@ import urllib.error
 import urllib.request
 from http.client import HTTPMessage
 
-from accounts.services import tokens_for_user
+from accounts.services import user_tokens_issue
 from chat.models import Completion, Message
 from chat.selectors import assistant_default
-from chat.services import conversation_create
+from chat.services.conversations import conversation_create
 from conftest import make_member
 from quota.models import DailyUsage
 
@@ -34,7 +34,7 @@ def post_json(url: str, token: str, body: dict) -> tuple[int, HTTPMessage, dict]
 def test_thirty_concurrent_sends_over_http_let_exactly_five_through(live_uvicorn, upstream):
     upstream.configure(latency=0.2)  # keep the calls in flight together
     member = make_member()
-    token = tokens_for_user(member)["access"]
+    token = user_tokens_issue(user=member)["access"]
     conversation = conversation_create(user=member, assistant=assistant_default())
     url = f"{live_uvicorn.url}/api/conversations/{conversation.pk}/messages"
     barrier = threading.Barrier(30)

@@ -6,8 +6,9 @@ from django.db import connection
 
 from chat.models import Completion, Message
 from chat.selectors import assistant_default
-from chat.services import conversation_create, message_prepare
-from chat.streaming import StreamAssembler, _fail
+from chat.services.call_stream import StreamAssembler
+from chat.services.calls import call_cut
+from chat.services.conversations import conversation_create, message_prepare
 from conftest import make_member
 from llm.errors import UpstreamTimeout
 
@@ -26,9 +27,14 @@ def test_a_cut_stream_is_never_recorded_as_succeeded_on_the_way_to_failed(builti
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(note_transaction):
-        failed = _fail(call, assembler, UpstreamTimeout())
+        partial, _ = call_cut(
+            call=call,
+            response=assembler.response(finish_reason="timeout"),
+            error=UpstreamTimeout(),
+            usage_counted=False,
+        )
     assert transactions and None not in transactions
     assert len({id(block) for block in transactions}) == 1  # one COMMIT for the whole record
     completion = Completion.objects.get(pk=call.completion.pk)
     assert (completion.status, completion.error_code) == ("failed", "upstream_timeout")
-    assert Message.objects.get(completion=completion).content == failed.partial_message.content == "Once upon"
+    assert Message.objects.get(completion=completion).content == partial.content == "Once upon"

@@ -15,6 +15,7 @@ from chat.records import (
     request_columns,
 )
 from chat.tests.helpers import MEDITATION_INTAKE, send, start_conversation
+from common.sql_batch import Batch
 
 
 def test_completions_return_exactly_what_the_upstream_received_and_sent(api, upstream):
@@ -89,7 +90,9 @@ def test_unusual_responses_round_trip_unchanged(member, response):
         user=member, assistant_id=1, title="t", system_prompt="s", model="m", temperature=0.7, max_tokens=5
     )
     completion = Completion.objects.create(conversation=conversation, user=member, provider="test")
-    completion_record_response(completion=completion, response=copy.deepcopy(response))
+    writes = Batch()
+    completion_record_response(writes, completion=completion, response=copy.deepcopy(response))
+    writes.run()
     completion = Completion.objects.get(pk=completion.pk)
     assert rebuild_response(completion) == response
 
@@ -112,5 +115,7 @@ def test_unusual_requests_round_trip_unchanged(member, request_json):
     )
     columns, prompts = request_columns(copy.deepcopy(request_json))
     completion = Completion.objects.create(conversation=conversation, user=member, provider="test", **columns)
-    completion_record_request(completion=completion, prompts=prompts)
+    writes = Batch()
+    completion_record_request(writes, completion=completion, prompts=prompts)
+    writes.run()
     assert rebuild_request(Completion.objects.get(pk=completion.pk)) == request_json

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from chat.models import Completion
 from chat.selectors import assistant_default
-from chat.services import completions_close_stale, conversation_create
+from chat.services.calls import calls_close_stale
+from chat.services.conversations import conversation_create
 from conftest import LiveUvicorn, make_member
 from quota.models import DailyUsage
 from quota.services import quota_reserve, quota_status
@@ -31,13 +32,13 @@ def test_old_pending_calls_are_closed_and_refunded_recent_ones_left_alone(member
     old = abandoned_call(member, age=dt.timedelta(minutes=30))
     recent = abandoned_call(member, age=dt.timedelta(seconds=5))
     assert quota_status(user=member).used == 2
-    assert completions_close_stale() == 1
+    assert calls_close_stale() == 1
     old.refresh_from_db()
     recent.refresh_from_db()
     assert (old.status, old.error_code) == ("failed", "abandoned")
     assert recent.status == "pending"
     assert quota_status(user=member).used == 1
-    assert completions_close_stale() == 0  # closing twice never refunds twice
+    assert calls_close_stale() == 0  # closing twice never refunds twice
     assert quota_status(user=member).used == 1
 
 

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from accounts.services import tokens_for_user
+from accounts.services import user_tokens_issue
 from chat.models import Completion, Message
 from chat.selectors import assistant_default
-from chat.services import conversation_create
+from chat.services.conversations import conversation_create
 from chat.tests.sse import SSEStream
 from conftest import client_for, make_member
 from quota.models import DailyUsage
@@ -24,7 +24,7 @@ def chat(live_uvicorn, upstream):
 
     class Chat:
         url = f"{live_uvicorn.url}/api/conversations/{conversation.pk}/messages"
-        token = tokens_for_user(member)["access"]
+        token = user_tokens_issue(user=member)["access"]
 
         @staticmethod
         def stream(content: str = "tell me a story", **body) -> SSEStream:
@@ -213,3 +213,20 @@ def test_the_call_record_says_whose_count_its_usage_is(chat, upstream):
     assert by_model["usage_counted"] is False
     assert by_haruchat["usage_counted"] is True
     assert by_haruchat["response"]["usage"]["completion_tokens"] == 4
+
+
+def test_the_quota_object_has_one_shape_everywhere(chat, upstream, settings):
+    """/api/quota, a sent message's answer, a stream's start and done events and a 429 body: the same fields."""
+    settings.HARUCHAT_DAILY_LIMIT = 3
+    api = client_for(chat.member)
+    fields = {"limit", "used", "remaining", "resets_at", "time_zone"}
+    before = api.get("/api/quota").json()
+    assert set(before) == fields and before["time_zone"] == settings.HARUCHAT_QUOTA_TZ
+    sent = api.post(f"/api/conversations/{chat.conversation.pk}/messages", {"content": "one"}, format="json").json()
+    assert sent["quota"] == {**before, "used": 1, "remaining": 2}
+    events = {e.name: e.data for e in chat.stream("two").events()}
+    assert events["start"]["quota"] == events["done"]["quota"] == {**before, "used": 2, "remaining": 1}
+    list(chat.stream("three").events())
+    refused = api.post(f"/api/conversations/{chat.conversation.pk}/messages", {"content": "four"}, format="json")
+    assert refused.status_code == 429
+    assert refused.json()["quota"] == api.get("/api/quota").json() == {**before, "used": 3, "remaining": 0}

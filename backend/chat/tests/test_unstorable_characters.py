@@ -5,11 +5,12 @@ from __future__ import annotations
 import openai
 import pytest
 
-from accounts.services import tokens_for_user
+from accounts.services import user_tokens_issue
 from chat.models import Completion, Conversation, Message
-from chat.records import rebuild_response, with_storable_characters
+from chat.records import rebuild_response, with_unstorable_replaced
 from chat.selectors import assistant_default
-from chat.services import call_fail, conversation_create, message_prepare
+from chat.services.calls import call_fail
+from chat.services.conversations import conversation_create, message_prepare
 from chat.tests.helpers import send, start_conversation
 from chat.tests.sse import SSEStream
 from conftest import client_for, make_member
@@ -25,11 +26,11 @@ RECORDED = "before\ufffdafter \ufffd"
 
 def test_the_stand_in_replaces_them_in_strings_and_keys_at_any_depth_and_counts_them():
     value = {"a\x00": ["x\udc00y", {"k": "\x00\ud800"}, 3, None, True], "plain": "text"}
-    cleaned, count = with_storable_characters(value)
+    cleaned, count = with_unstorable_replaced(value)
     assert cleaned == {"a\ufffd": ["x\ufffdy", {"k": "\ufffd\ufffd"}, 3, None, True], "plain": "text"}
     assert count == 4
     untouched = {"choices": [{"message": {"content": "whole emoji 😀, Hangul 하루"}}]}
-    assert with_storable_characters(untouched) == (untouched, 0)
+    assert with_unstorable_replaced(untouched) == (untouched, 0)
 
 
 def test_a_web_answer_with_them_is_stored_with_the_stand_in_and_counted(api, upstream):
@@ -41,7 +42,7 @@ def test_a_web_answer_with_them_is_stored_with_the_stand_in_and_counted(api, ups
     [call] = api.get(f"/api/conversations/{conversation['id']}/completions").json()
     assert call["status"] == "succeeded" and call["characters_replaced"] == 2
     sent = upstream.exchanges[0].response
-    assert call["response"] == with_storable_characters(sent)[0]
+    assert call["response"] == with_unstorable_replaced(sent)[0]
     assert call["response"]["choices"][0]["message"]["content"] == RECORDED
     assert DailyUsage.objects.get(user__email="haru@example.com").requests == 1
 
@@ -80,7 +81,7 @@ def test_a_streamed_v1_answer_with_them_ends_normally_and_is_recorded(sdk, upstr
 def test_an_upstream_error_message_with_them_is_recorded_and_refunded(member, upstream):
     conversation = Conversation.objects.get(pk=start_conversation(client_for(member))["id"])
     call = message_prepare(user=member, conversation=conversation, content="hi")
-    failed = call_fail(call, ProviderError("upstream said \x00 this \ud83d", upstream_status=500))
+    failed = call_fail(call=call, error=ProviderError("upstream said \x00 this \ud83d", upstream_status=500))
     assert failed.status_code == 502
     completion = Completion.objects.get(pk=call.completion.pk)
     assert completion.status == "failed" and completion.error_detail == "upstream said \ufffd this \ufffd"
@@ -93,7 +94,7 @@ def test_the_web_stream_sends_them_as_they_came_and_ends_with_the_recorded_answe
     conversation = conversation_create(user=member, assistant=assistant_default())
     stream = SSEStream(
         f"{live_uvicorn.url}/api/conversations/{conversation.pk}/messages",
-        tokens_for_user(member)["access"],
+        user_tokens_issue(user=member)["access"],
         {"content": "odd", "stream": True},
     )
     events = list(stream.events())

@@ -1,14 +1,12 @@
 """Django's SQLite backend, with the process's writers taking turns at a lock of ours.
 
 SQLite lets one writer in at a time; the others wait in its busy handler,
-which polls by sleeping (1, 2, 5 ... up to 100 ms between tries), so a
-writer can sleep long after the lock came free, and under load some lose
-again and again (a /v1 call's p99 at concurrency 10 was over a second,
-docs/benchmarks.md). Here a transaction of this process first queues at a
-Python lock, which wakes the next writer the moment the last one commits;
-SQLite's own wait still covers other processes (manage.py, a second
-server). A writer that cannot get the lock in the connection's timeout goes
-on to SQLite, which then answers "database is locked" as before.
+which polls by sleeping, so a writer can sleep long after the lock came free
+and under load some lose again and again. Here a transaction of this process
+first queues at a Python lock, which wakes the next writer the moment the
+last one commits; SQLite's own wait still covers other processes (manage.py,
+a second server). A writer that cannot get the lock in the connection's
+timeout goes on to SQLite, which then answers "database is locked" as before.
 """
 
 from __future__ import annotations

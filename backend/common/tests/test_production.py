@@ -24,7 +24,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
 from chat.selectors import assistant_default
-from chat.services import conversation_create
+from chat.services.conversations import conversation_create
 from conftest import PASSWORD, make_member
 from quota.models import DailyUsage
 

@@ -28,9 +28,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accounts.services import tokens_for_user
-from chat import selectors, services
+from accounts.services import user_tokens_issue
+from chat import selectors
 from chat.models import Assistant
+from chat.services.conversations import conversation_create, message_send
 from config.asgi import django_application
 from conftest import make_member
 from gateway.services import api_key_create
@@ -109,9 +110,9 @@ def credentials(builtin_assistants, own_ids) -> dict[str, dict[str, str]]:
     whose intake opening awaits its answer, and the key. Committed: the async paths (a stream's end, all of
     /v1) work in database threads of their own, which can't see a test's open transaction."""
     member = make_member(email="fuzz@example.com", nickname="fuzz")
-    chat = services.conversation_create(user=member, assistant=selectors.assistant_default(), title="tea")
-    services.message_send(user=member, conversation=chat, content="Hello there")
-    guided = services.conversation_create(
+    chat = conversation_create(user=member, assistant=selectors.assistant_default(), title="tea")
+    message_send(user=member, conversation=chat, content="Hello there")
+    guided = conversation_create(
         user=member,
         assistant=Assistant.objects.get(slug="meditation-guide"),
         intake={"current_state": "tense", "goal": "relax", "misc": ""},
@@ -119,7 +120,7 @@ def credentials(builtin_assistants, own_ids) -> dict[str, dict[str, str]]:
     key, secret = api_key_create(user=member, name="fuzz")
     own_ids.update(conversation_id=[chat.pk, guided.pk], key_id=[key.pk])
     return {
-        "jwt": {"Authorization": f"Bearer {tokens_for_user(member)['access']}"},
+        "jwt": {"Authorization": f"Bearer {user_tokens_issue(user=member)['access']}"},
         "api_key": {"Authorization": f"Bearer {secret}"},
     }
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat.models import Completion, CompletionPrompt, Conversation, Message
+from chat.models import Completion, CompletionChoice, CompletionPrompt, CompletionReply, Conversation, Message
 from chat.selectors import assistant_default
+from chat.services.calls import call_succeed
+from chat.services.conversations import conversation_create, message_send
 from common.sql_batch import Batch, stored_instance
+from gateway.services import api_key_create, gateway_call_start
 from quota.models import DailyUsage
+from testing.samples import ANSWER, REQUEST
 
 
 def conversation_row(member, **fields):
@@ -119,3 +124,41 @@ def test_a_stored_instance_behaves_like_one_read_back(member):
     conversation.title = "renamed"
     conversation.save(update_fields=["title"])  # an UPDATE of the row, not a second INSERT
     assert list(Conversation.objects.filter(user=member).values_list("title", flat=True)) == ["renamed"]
+
+
+def test_an_insert_that_leaves_out_a_field_with_no_default_is_refused_by_name(member):
+    row = conversation_row(member)
+    del row["system_prompt"]  # a TextField with no default: the ORM would quietly store ""
+    with pytest.raises(ValueError, match=r"chat\.Conversation\.system_prompt has no default"):
+        Batch().insert(Conversation, [row])
+    assert not Conversation.objects.exists()
+
+
+# Every model a call's lifecycle writes with a Batch (chat.services.calls, quota.services).
+BATCHED_MODELS = (Conversation, Message, Completion, CompletionPrompt, CompletionReply, CompletionChoice)
+
+
+def test_the_call_lifecycle_supplies_every_field_of_what_it_batches(member, upstream, builtin_assistants):
+    """A batched model that gains a field with no default fails here until a default or a value is given."""
+    written: dict[type, set[str]] = {}
+    insert = Batch.insert
+
+    def noting_insert(self, model, rows, **kwargs):
+        written.setdefault(model, set()).update(*(row.keys() for row in rows))
+        return insert(self, model, rows, **kwargs)
+
+    key, _ = api_key_create(user=member, name="batch")
+    with mock.patch.object(Batch, "insert", noting_insert):
+        conversation = conversation_create(user=member, assistant=assistant_default())
+        message_send(user=member, conversation=conversation, content="one")
+        call = gateway_call_start(key=key, request=REQUEST)
+        call_succeed(call=call, response=ANSWER)
+    assert set(written) == set(BATCHED_MODELS)
+    for model, supplied in written.items():
+        required = {
+            f.attname
+            for f in model._meta.concrete_fields
+            if not (f.primary_key or f.has_default() or f.null or getattr(f, "auto_now", False))
+            and not getattr(f, "auto_now_add", False)
+        }
+        assert required <= supplied, f"{model.__name__}: {sorted(required - supplied)} neither defaulted nor supplied"

@@ -152,9 +152,9 @@ def test_an_upstream_failure_is_a_5xx_the_sdk_reports_and_is_refunded(sdk, upstr
 
 
 def test_tokens_do_not_cross_over(sdk, live_uvicorn):
-    from accounts.services import tokens_for_user
+    from accounts.services import user_tokens_issue
 
-    jwt = tokens_for_user(sdk.member)["access"]
+    jwt = user_tokens_issue(user=sdk.member)["access"]
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=f"{live_uvicorn.url}/v1", api_key=jwt, max_retries=0).models.list()
     import urllib.error

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from bench.gateway_db_steps import ANSWER, REQUEST
-
-from chat.services import call_succeed
+from chat.services.calls import call_succeed
 from conftest import make_member
-from gateway.services import api_key_authenticate, api_key_create, gateway_prepare
+from gateway.services import api_key_authenticate, api_key_create, gateway_call_start
+from testing.samples import ANSWER, REQUEST
 
 
 def one_call(secret: str) -> None:
     key = api_key_authenticate(secret)
-    call = gateway_prepare(key=key, request=REQUEST)
-    call_succeed(call, ANSWER)
+    call = gateway_call_start(key=key, request=REQUEST)
+    call_succeed(call=call, response=ANSWER)
 
 
 def test_a_gateway_call_takes_a_fixed_number_of_queries(db, upstream, django_assert_num_queries, settings):

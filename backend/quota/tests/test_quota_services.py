@@ -9,6 +9,7 @@ import zoneinfo
 import pytest
 from django.db import connection
 
+from common.sql_batch import Batch
 from conftest import make_member
 from quota.models import DailyUsage, QuotaOverride
 from quota.services import (
@@ -90,9 +91,10 @@ def test_refund_after_midnight_goes_to_the_day_it_was_counted(member):
 
 
 def test_settle_adds_token_usage_to_the_ledger(member):
-    reservation = quota_reserve(user=member)
-    quota_settle(reservation=reservation, prompt_tokens=12, completion_tokens=30)
-    quota_settle(reservation=quota_reserve(user=member), prompt_tokens=1, completion_tokens=2)
+    writes = Batch()
+    quota_settle(writes, reservation=quota_reserve(user=member), prompt_tokens=12, completion_tokens=30)
+    quota_settle(writes, reservation=quota_reserve(user=member), prompt_tokens=1, completion_tokens=2)
+    writes.run()
     usage = DailyUsage.objects.get(user=member)
     assert (usage.requests, usage.prompt_tokens, usage.completion_tokens) == (2, 13, 32)
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from chat.services import completions_close_stale
+from chat.services.calls import calls_close_stale
 
 
 class Command(BaseCommand):
@@ -18,5 +18,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, older_than: int | None = None, **options: Any) -> None:
         age = dt.timedelta(seconds=older_than) if older_than is not None else None
-        closed = completions_close_stale(older_than=age)
+        closed = calls_close_stale(older_than=age)
         self.stdout.write(f"closed {closed} abandoned call(s)")

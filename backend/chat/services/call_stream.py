@@ -1,11 +1,11 @@
-"""Streamed answers: run a prepared call chunk by chunk, then store it whole.
+"""A streamed call: run a prepared call chunk by chunk, then settle it whole.
 
 The stream runs on the event loop; each database step runs in a database
-thread (common.db) and gives its connection back at once, so nothing is held while the
-model is producing. Whatever happens — the upstream fails before the first
-token, the stream breaks or stalls, the client goes away — the member's
+thread (common.db) and gives its connection back at once, so nothing is held
+while the model is producing. Whatever happens (the upstream fails before the
+first token, the stream breaks or stalls, the client goes away) the member's
 message stays, the call is recorded, and a call that produced nothing is
-refunded.
+refunded. The web app's events (chat.events) and /v1's chunks are built on it.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
 from chat.models import Message
-from chat.services import ModelCallFailed, PreparedCall, SendResult, call_cut, call_fail, call_succeed, message_output
+from chat.services.calls import CallResult, ModelCallFailed, PreparedCall, call_cut, call_fail, call_succeed
 from common.db import in_db_finishing
-from common.renderers import json_bytes
 from llm.errors import ProviderError, StreamBroken, UpstreamMalformed, UpstreamTimeout
 
 
@@ -123,7 +121,7 @@ class Delta:
 
 @dataclass(frozen=True)
 class Finished:
-    result: SendResult
+    result: CallResult
     response: dict[str, Any]
 
 
@@ -145,26 +143,23 @@ def _counted_usage(call: PreparedCall, assembler: StreamAssembler) -> dict[str, 
     }
 
 
-def _finish(call: PreparedCall, assembler: StreamAssembler) -> tuple[SendResult, dict[str, Any]]:
+def _settle_finished(call: PreparedCall, assembler: StreamAssembler) -> tuple[CallResult, dict[str, Any]]:
     counted = None if assembler.usage is not None else _counted_usage(call, assembler)
     response = assembler.response(counted_usage=counted)
-    return call_succeed(call, response, usage_counted=counted is not None), response
+    return call_succeed(call=call, response=response, usage_counted=counted is not None), response
 
 
-def _fail(call: PreparedCall, assembler: StreamAssembler, error: BaseException) -> Failed:
-    """Record a stream that ended badly, keeping whatever text it produced."""
+def _settle_failed(call: PreparedCall, assembler: StreamAssembler, error: BaseException) -> Failed:
+    """Settle a stream that ended badly: failed if it produced no text, otherwise cut, keeping the text."""
     if not assembler.content or not isinstance(error, ProviderError):
-        return Failed(call_fail(call, error), None)
+        return Failed(call_fail(call=call, error=error), None)
     counted = None if assembler.usage is not None else _counted_usage(call, assembler)
     response = assembler.response(finish_reason=CUT_FINISH_REASONS.get(error.code, "error"), counted_usage=counted)
-    with transaction.atomic():  # one record: never seen (or left, by a crash) as "succeeded" in between
-        partial = call_cut(call, response, usage_counted=counted is not None)
-        failure = call_fail(call, error, produced=True)
-    failure.extra.update({"partial_message": message_output(partial)})
+    partial, failure = call_cut(call=call, response=response, error=error, usage_counted=counted is not None)
     return Failed(failure, partial)
 
 
-async def stream_call(call: PreparedCall) -> AsyncIterator[StreamEvent]:
+async def call_stream(*, call: PreparedCall) -> AsyncIterator[StreamEvent]:
     """Run a prepared call chunk by chunk, ending in Finished or Failed."""
     assembler = StreamAssembler()
     chunks = call.provider.stream(call.request).__aiter__()
@@ -179,61 +174,14 @@ async def stream_call(call: PreparedCall) -> AsyncIterator[StreamEvent]:
                 raise UpstreamTimeout("The model provider stopped sending before the answer was complete.") from None
             yield Delta(assembler.feed(chunk), chunk)
     except (asyncio.CancelledError, GeneratorExit):
-        await asyncio.shield(in_db_finishing(_fail, call, assembler, ClientDisconnected()))
+        await asyncio.shield(in_db_finishing(_settle_failed, call, assembler, ClientDisconnected()))
         raise
     except Exception as exc:
-        yield await in_db_finishing(_fail, call, assembler, exc)
+        yield await in_db_finishing(_settle_failed, call, assembler, exc)
         return
     finally:
         close = getattr(chunks, "aclose", None)
         if close is not None:
             await close()
-    result, response = await in_db_finishing(_finish, call, assembler)
+    result, response = await in_db_finishing(_settle_finished, call, assembler)
     yield Finished(result, response)
-
-
-def sse(event: str, data: dict[str, Any]) -> bytes:
-    """One Server-Sent Event."""
-    return f"event: {event}\ndata: ".encode() + json_bytes(data) + b"\n\n"
-
-
-def _quota(status: Any) -> dict[str, Any]:
-    return {
-        "limit": status.limit,
-        "used": status.used,
-        "remaining": status.remaining,
-        "resets_at": status.resets_at.isoformat(),
-    }
-
-
-async def message_event_stream(call: PreparedCall) -> AsyncIterator[bytes]:
-    """The web app's stream: `start`, a `delta` per piece of text, then `done` or `error`."""
-    yield sse(
-        "start",
-        {
-            "user_message": message_output(call.user_message),
-            "completion_id": call.completion.pk,
-            "quota": _quota(call.reservation.status),
-        },
-    )
-    async for event in stream_call(call):
-        if isinstance(event, Delta):
-            if event.text:
-                yield sse("delta", {"content": event.text})
-        elif isinstance(event, Finished):
-            result, usage = event.result, event.response["usage"]
-            yield sse(
-                "done",
-                {
-                    "assistant_message": message_output(result.assistant_message),
-                    "completion_id": result.completion.pk,
-                    "finish_reason": event.response["choices"][0]["finish_reason"],
-                    "usage": usage,
-                    "usage_counted": result.completion.usage_counted,
-                    "quota": _quota(result.quota),
-                },
-            )
-        else:
-            body = {"detail": str(event.error.detail), "code": event.error.get_codes(), **event.error.extra}
-            body["status"] = event.error.status_code
-            yield sse("error", body)

@@ -22,7 +22,7 @@ Switches are set in-process (`FakeUpstream.configure`) or over HTTP
 (`POST /_control` with a JSON object; `GET /_control/exchanges`;
 `POST /_control/reset`).
 
-Run alone, from the repository root:  python -m bench.fake_upstream --port 9100 [--latency 0.05]
+Run alone, from backend/:  python -m testing.fake_upstream --port 9100 [--latency 0.05]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from typing import Any
 
 import uvicorn
 
-from bench.loopback import LoopbackServer
+from testing.loopback import LoopbackServer
 
 DEFAULTS: dict[str, Any] = {
     "latency": 0.0,

@@ -11,7 +11,7 @@ internet. Switches: `deny` (the member refuses consent), `token_error`
     Kakao:  GET /oauth/authorize, POST /oauth/token, GET /v2/user/me
     Both:   POST /_control (JSON switches), POST /_control/reset
 
-Run alone, from the repository root:  python -m bench.oauth_standins --port 9200   (the e2e tests do)
+Run alone, from backend/:  python -m testing.oauth_standins --port 9200   (the e2e tests do)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlencode
 
 import uvicorn
 
-from bench.loopback import LoopbackServer
+from testing.loopback import LoopbackServer
 
 CLIENT_ID = "standin-client"
 CLIENT_SECRET = "standin-secret"

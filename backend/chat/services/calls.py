@@ -1,0 +1,333 @@
+"""A model call's lifecycle, shared by the web app's messages and /v1.
+
+start: count the request, store the messages and record the request (one
+batch, one transaction); then the caller asks the model with no transaction
+open; then settle: succeeded (the reply, the answer, the usage), failed
+(the error, the request given back) or cut (a stream that broke off: the
+partial answer kept and counted). A call whose process died is closed by
+`calls_close_stale`. This is the race-safe shape of Zulip's AI summaries:
+never hold a transaction across a model call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from rest_framework import status
+
+from accounts.models import User
+from chat.models import Completion, Conversation, Message
+from chat.records import (
+    completion_record_request,
+    completion_record_response,
+    request_columns,
+    unstorable_replaced,
+    with_unstorable_replaced,
+)
+from chat.serializers import MessageOutputSerializer
+from common.errors import ApiError
+from common.sql_batch import Batch, LastId, stored_instance
+from llm.errors import ModelFailed, ProviderError
+from llm.providers import Provider
+from quota.serializers import quota_output
+from quota.services import (
+    QuotaStatus,
+    QuotaUnavailable,
+    Reservation,
+    quota_day,
+    quota_refund,
+    quota_refund_day,
+    quota_reserve_in,
+    quota_settle,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ModelCallFailed(ApiError):
+    """The model gave no usable answer; the member's message is kept and, unless it produced text, refunded."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "upstream_error"
+
+    @classmethod
+    def from_provider_error(
+        cls, error: ProviderError, *, user_message: Message, completion: Completion, quota: QuotaStatus
+    ) -> ModelCallFailed:
+        failed = cls(
+            error.detail,
+            code=error.code,
+            headers=quota.headers(),
+            extra={
+                "user_message": MessageOutputSerializer(user_message).data,
+                "completion_id": completion.pk,
+                "quota": quota_output(quota),
+            },
+        )
+        failed.status_code = error.status_code
+        return failed
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    """A conversation created with its call (a /v1 call files each call under one): its row, by attname."""
+
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreparedCall:
+    """A call counted, its messages stored and its request recorded: ready to send to the model."""
+
+    reservation: Reservation
+    user_message: Message
+    completion: Completion
+    provider: Provider
+    request: dict[str, Any]
+    started: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallResult:
+    """A call that succeeded: the member's message, the answer, the record and the usage it added."""
+
+    user_message: Message
+    answer: Message
+    completion: Completion
+    usage: dict[str, int | None]
+    quota: QuotaStatus
+
+
+def call_start(
+    *,
+    user: User,
+    conversation: Conversation | NewConversation,
+    provider: Provider,
+    request: dict[str, Any],
+    asked: Sequence[dict[str, str]] = (),
+    answering: Message | None = None,
+    after: Sequence[dict[str, str]] = (),
+    title: str | None = None,
+) -> PreparedCall:
+    """Count the call, store its messages and record its request, all in one transaction.
+
+    `asked` are the messages to store, the last one being what the call
+    answers; with none, `answering` is an already stored message. `after`
+    are stored after it (assistant turns a /v1 client sent after its last
+    question). An existing conversation is touched (and given `title`).
+    A spent allowance rolls everything back (429); a ledger that can't be
+    written counts nothing (503).
+    """
+    if not asked and answering is None:
+        raise ValueError("a call answers a message: pass `asked` or `answering`")
+    now = timezone.now()
+    writes = Batch()
+    # The conversation first, then the day's usage: the order settling takes its locks in, so two calls
+    # on one conversation (one starting, one settling) never wait for each other's second lock.
+    if isinstance(conversation, NewConversation):
+        conversation_id: Any = writes.insert(Conversation, [conversation.row], returning=("id",)).last_id
+    else:
+        conversation_id = conversation.pk
+        changes: dict[str, Any] = {"updated_at": now} | ({"title": title} if title is not None else {})
+        writes.update(Conversation, {"id": conversation_id}, set_to=changes)
+    pending = quota_reserve_in(writes, user=user)
+
+    def message_rows(turns: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
+        return [
+            {"conversation_id": conversation_id, "role": t["role"], "content": t["content"], "created_at": now}
+            for t in turns
+        ]
+
+    stored_asked = writes.insert(Message, message_rows(asked), returning=("id",)) if asked else None
+    columns, prompts = request_columns(request)
+    completion_row = {
+        "conversation_id": conversation_id,
+        "user_id": user.pk,
+        "request_message_id": stored_asked.last_id if stored_asked else answering.pk,
+        "provider": provider.name,
+        "created_at": now,
+        **columns,
+    }
+    recorded = writes.insert(Completion, [completion_row], returning=("id",))
+    completion_record_request(writes, completion=recorded.last_id, prompts=prompts)
+    if after:
+        writes.insert(Message, message_rows(after))
+    try:
+        with transaction.atomic():
+            writes.run()
+            reservation = pending.reservation()  # 429 here rolls the batch back
+    except DatabaseError as exc:
+        logger.exception("could not count and record a model call")
+        raise QuotaUnavailable() from exc
+
+    stored_ids = {"conversation_id": _resolved(conversation_id)}
+    if stored_asked:
+        user_message = stored_instance(Message, stored_asked.rows[-1][0], message_rows(asked[-1:])[0] | stored_ids)
+    else:
+        user_message = answering
+    completion_row.update(stored_ids, request_message_id=user_message.pk)
+    completion = stored_instance(Completion, recorded.rows[0][0], completion_row)
+    if isinstance(conversation, Conversation):
+        completion.conversation = conversation
+        if title is not None:
+            conversation.title = title
+    return PreparedCall(
+        reservation=reservation,
+        user_message=user_message,
+        completion=completion,
+        provider=provider,
+        request=request,
+        started=time.monotonic(),
+    )
+
+
+def _resolved(value: Any) -> Any:
+    """An id the batch inserted, once it has run."""
+    return value.inserted.rows[-1][0] if isinstance(value, LastId) else value
+
+
+def call_succeed(*, call: PreparedCall, response: dict[str, Any], usage_counted: bool = False) -> CallResult:
+    """Settle a call that answered: its reply, the answer and the day's tokens, in one transaction.
+
+    `usage_counted`: the usage is haruchat's count, as the upstream sent none.
+    """
+    answer, usage = _response_record(call, response, usage_counted=usage_counted)
+    return CallResult(
+        user_message=call.user_message,
+        answer=answer,
+        completion=call.completion,
+        usage=usage,
+        quota=call.reservation.status,
+    )
+
+
+def call_fail(*, call: PreparedCall, error: BaseException) -> ModelCallFailed:
+    """Settle a call that produced nothing: record the failure, give the request back, say what went wrong."""
+    provider_error = _as_provider_error(call, error)
+    _completion_fail(call.completion, provider_error, call.started)
+    quota_refund(reservation=call.reservation)
+    return ModelCallFailed.from_provider_error(
+        provider_error, user_message=call.user_message, completion=call.completion, quota=_refunded(call.reservation)
+    )
+
+
+def call_cut(
+    *, call: PreparedCall, response: dict[str, Any], error: ProviderError, usage_counted: bool
+) -> tuple[Message, ModelCallFailed]:
+    """Settle a stream that broke off after some text: the partial answer is kept and the request stays counted.
+
+    One transaction, so the record is never seen (or left, by a crash) as succeeded on its way to failed.
+    """
+    with transaction.atomic():
+        partial, _ = _response_record(call, response, usage_counted=usage_counted)
+        _completion_fail(call.completion, error, call.started)
+    failed = ModelCallFailed.from_provider_error(
+        error, user_message=call.user_message, completion=call.completion, quota=call.reservation.status
+    )
+    failed.extra["partial_message"] = MessageOutputSerializer(partial).data
+    return partial, failed
+
+
+def _as_provider_error(call: PreparedCall, error: BaseException) -> ProviderError:
+    if isinstance(error, ProviderError):
+        return error
+    logger.error("model call %s failed unexpectedly", call.completion.pk, exc_info=error)  # a bug, not the model
+    return ModelFailed("The model call failed unexpectedly.")
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _completion_fail(completion: Completion, error: ProviderError, started: float) -> None:
+    completion.status = Completion.Status.FAILED
+    completion.error_code = error.code
+    completion.error_detail = unstorable_replaced(str(error.detail))  # it may quote the upstream's own message
+    completion.upstream_status = error.upstream_status
+    completion.latency_ms = _elapsed_ms(started)
+    completion.finished_at = timezone.now()
+    completion.save(
+        update_fields=["status", "error_code", "error_detail", "upstream_status", "latency_ms", "finished_at"]
+    )
+
+
+def _response_record(
+    call: PreparedCall, response: dict[str, Any], *, usage_counted: bool
+) -> tuple[Message, dict[str, int | None]]:
+    """Store the reply, the call's outcome, the answer, the conversation's activity and the usage: one batch."""
+    completion = call.completion
+    now = timezone.now()
+    response, completion.characters_replaced = with_unstorable_replaced(response)
+    completion.status = Completion.Status.SUCCEEDED
+    completion.latency_ms = _elapsed_ms(call.started)
+    completion.usage_counted = usage_counted
+    completion.finished_at = now
+    answer_row = {
+        "conversation_id": completion.conversation_id,
+        "role": Message.Role.ASSISTANT,
+        "content": response["choices"][0]["message"].get("content") or "",
+        "completion_id": completion.pk,
+        "created_at": now,
+    }
+    writes = Batch()
+    usage = completion_record_response(writes, completion=completion, response=response)
+    writes.update(
+        Completion,
+        {"id": completion.pk},
+        set_to={
+            name: getattr(completion, name)
+            for name in ("status", "latency_ms", "usage_counted", "characters_replaced", "finished_at")
+        },
+    )
+    stored = writes.insert(Message, [answer_row], returning=("id",))
+    writes.update(Conversation, {"id": completion.conversation_id}, set_to={"updated_at": now})
+    quota_settle(
+        writes,
+        reservation=call.reservation,
+        prompt_tokens=usage["prompt_tokens"] or 0,
+        completion_tokens=usage["completion_tokens"] or 0,
+    )
+    with transaction.atomic():
+        writes.run()
+    answer = stored_instance(Message, stored.rows[0][0], answer_row)
+    answer.completion = completion
+    return answer, usage
+
+
+def _refunded(reservation: Reservation) -> QuotaStatus:
+    before = reservation.status
+    return QuotaStatus(limit=before.limit, used=max(before.used - 1, 0), resets_at=before.resets_at)
+
+
+def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:
+    """Close calls left in progress by a process that died, and give their requests back.
+
+    A call still pending long after any answer could take (HARUCHAT_STALE_CALL_SECONDS)
+    was abandoned; it produced nothing stored.
+    """
+    age = older_than if older_than is not None else dt.timedelta(seconds=settings.HARUCHAT_STALE_CALL_SECONDS)
+    cutoff = timezone.now() - age
+    closed = 0
+    for completion_id, user_id, created_at in Completion.objects.filter(
+        status=Completion.Status.PENDING, created_at__lt=cutoff
+    ).values_list("id", "user_id", "created_at"):
+        updated = Completion.objects.filter(pk=completion_id, status=Completion.Status.PENDING).update(
+            status=Completion.Status.FAILED,
+            error_code="abandoned",
+            error_detail="The server stopped before this call finished.",
+            finished_at=timezone.now(),
+        )
+        if updated:  # only the process that closed it refunds it
+            quota_refund_day(user_id=user_id, day=quota_day(created_at))
+            closed += 1
+    if closed:
+        logger.warning("closed %s abandoned model call(s) and refunded them", closed)
+    return closed

@@ -1,0 +1,197 @@
+"""Conversations of the web app: create, rename, delete, and send a member's message.
+
+Sending builds the request from the conversation and hands it to the call
+lifecycle (chat.services.calls), which /v1 shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from rest_framework import exceptions
+
+from accounts.models import User
+from chat.models import TITLE_LENGTH, Assistant, Conversation, IntakeAnswer, IntakeQuestion, Message
+from chat.services.calls import CallResult, PreparedCall, call_fail, call_start, call_succeed
+from common.errors import ApiError
+from common.sql_batch import stored_instance
+from llm.providers import Provider, get_provider, validate_completion
+
+
+class NothingToAnswer(ApiError):
+    default_detail = "Send a message: the conversation has no unanswered message."
+    default_code = "nothing_to_answer"
+
+
+def _field_error(field: str, message: str, code: str) -> exceptions.ValidationError:
+    return exceptions.ValidationError({field: [exceptions.ErrorDetail(message, code=code)]})
+
+
+def conversation_create(
+    *,
+    user: User,
+    assistant: Assistant,
+    intake: dict[str, str] | None = None,
+    title: str = "",
+    model: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+) -> Conversation:
+    """Start a conversation; a guided assistant's intake answers become its opening message.
+
+    The model is not called here: the opening message waits for an answer, which
+    `message_send` with no content gives (so creating never spends quota).
+    """
+    provider = get_provider()
+    model = model or provider.default_model()
+    if model not in provider.models():
+        allowed = ", ".join(provider.models())
+        raise _field_error("model", f"Unknown model {model!r}. Available: {allowed}.", "unknown_model")
+    answers = _intake_answers(assistant=assistant, intake=intake or {})
+    opening = intake_opening_compose(answers=answers)
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            user=user,
+            assistant=assistant,
+            title=(title.strip() or _default_title(assistant, answers))[:200],
+            system_prompt=assistant.system_prompt,
+            model=model,
+            temperature=settings.HARUCHAT_DEFAULT_TEMPERATURE if temperature is None else temperature,
+            max_tokens=max_tokens or settings.HARUCHAT_DEFAULT_MAX_TOKENS,
+        )
+        IntakeAnswer.objects.bulk_create(
+            IntakeAnswer(conversation=conversation, question=q, key=q.key, prompt=q.label, answer=a) for q, a in answers
+        )
+        if opening:
+            Message.objects.create(conversation=conversation, role=Message.Role.USER, content=opening)
+    return conversation
+
+
+def _intake_answers(*, assistant: Assistant, intake: dict[str, str]) -> list[tuple[IntakeQuestion, str]]:
+    """Pair each of the assistant's questions with its answer; refuse unknown or missing ones."""
+    questions = list(assistant.questions.all())
+    known = {q.key for q in questions}
+    unknown = sorted(set(intake) - known)
+    if unknown:
+        expected = ", ".join(sorted(known)) or "none"
+        raise _field_error(
+            "intake", f"Unknown intake question(s): {', '.join(unknown)}. Expected: {expected}.", "unknown_question"
+        )
+    missing = [q.key for q in questions if q.required and not intake.get(q.key, "").strip()]
+    if missing:
+        raise _field_error("intake", f"Please answer: {', '.join(missing)}.", "intake_incomplete")
+    return [(q, intake.get(q.key, "").strip()) for q in questions]
+
+
+def intake_opening_compose(*, answers: list[tuple[IntakeQuestion, str]]) -> str:
+    """The opening message composed from intake answers, one line per kind (the seed's
+    current state, goal and other requirements), e.g. 'Current state: tense'."""
+    return "\n".join(f"{question.get_kind_display()}: {answer}" for question, answer in answers if answer)
+
+
+def _default_title(assistant: Assistant, answers: list[tuple[IntakeQuestion, str]]) -> str:
+    first = next((answer for _, answer in answers if answer), "")
+    return f"{assistant.name}: {first[:TITLE_LENGTH]}" if first else ""
+
+
+def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:
+    conversation.title = title.strip()[:200]
+    conversation.save(update_fields=["title", "updated_at"])
+    return conversation
+
+
+def conversation_delete(*, conversation: Conversation) -> None:
+    """Delete a conversation with its messages and call records (the quota ledger keeps its count)."""
+    conversation.delete()
+
+
+def conversation_request_build(
+    *, conversation: Conversation, turns: list[dict[str, Any]], provider: Provider, stream: bool = False
+) -> dict[str, Any]:
+    """The OpenAI request for the conversation's `turns`: system prompt first, then the messages.
+
+    When the model's context window is known and the conversation has outgrown
+    it, the oldest turns are left out (the system prompt, the opening message
+    and the newest turns stay), so a long conversation keeps working.
+    A streamed request asks the upstream to report usage in its last chunk.
+    """
+    system = [{"role": "system", "content": conversation.system_prompt}] if conversation.system_prompt else []
+    request: dict[str, Any] = {
+        "model": conversation.model,
+        "messages": system + turns,
+        "temperature": float(conversation.temperature),
+        "max_tokens": conversation.max_tokens,
+        "stream": stream,
+    }
+    window = provider.context_window()
+    if window:
+        request["messages"] = system + _fit_turns(
+            turns,
+            budget=window - conversation.max_tokens,
+            fits=lambda kept: provider.count_prompt_tokens({"messages": system + kept}),
+        )
+    if stream:
+        request["stream_options"] = {"include_usage": True}
+    return request
+
+
+def _fit_turns(
+    turns: list[dict[str, Any]], *, budget: int, fits: Callable[[list[dict[str, Any]]], int]
+) -> list[dict[str, Any]]:
+    """The opening turn and as many of the newest turns as the token budget allows."""
+    if not turns or fits(turns) <= budget:
+        return turns
+    opening, rest = turns[:1], turns[1:]
+    kept: list[dict[str, Any]] = []
+    for turn in reversed(rest):
+        if kept and fits([*opening, turn, *kept]) > budget:
+            break
+        kept.insert(0, turn)
+    if fits(opening + kept) > budget:  # even the opening doesn't fit beside the newest turn
+        return kept[-1:] if kept else opening
+    return opening + kept
+
+
+def message_prepare(
+    *, user: User, conversation: Conversation, content: str | None, stream: bool = False
+) -> PreparedCall:
+    """Start the call that answers a member's message: count it, store the message, record the request.
+
+    With `content=None` the last message is answered if it is the member's
+    (the intake opening, or a message whose call failed); nothing new is stored.
+    """
+    history = list(conversation.messages.order_by("id").values_list("id", "role", "content", "created_at"))
+    turns = [{"role": role, "content": text} for _, role, text, _ in history]
+    answering = None
+    if content is None:
+        if not history or history[-1][1] != Message.Role.USER:
+            raise NothingToAnswer()
+        pk, role, text, created_at = history[-1]
+        answering = stored_instance(
+            Message, pk, {"conversation_id": conversation.pk, "role": role, "content": text, "created_at": created_at}
+        )
+    else:
+        turns.append({"role": Message.Role.USER, "content": content})
+    provider = get_provider()
+    return call_start(
+        user=user,
+        conversation=conversation,
+        provider=provider,
+        request=conversation_request_build(conversation=conversation, turns=turns, provider=provider, stream=stream),
+        asked=turns[-1:] if content is not None else (),
+        answering=answering,
+        title=None if conversation.title or content is None else " ".join(content.split())[:TITLE_LENGTH],
+    )
+
+
+def message_send(*, user: User, conversation: Conversation, content: str | None) -> CallResult:
+    """Answer a member's message in one piece: start the call, ask the model with no transaction open, settle."""
+    call = message_prepare(user=user, conversation=conversation, content=content)
+    try:
+        response = validate_completion(call.provider.complete(call.request))
+    except Exception as exc:
+        raise call_fail(call=call, error=exc) from exc
+    return call_succeed(call=call, response=response)

@@ -1,0 +1,28 @@
+"""The quota object: one shape for /api/quota, a send's answer, the stream's events and error bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rest_framework import serializers
+
+
+class QuotaTimeField(serializers.DateTimeField):
+    """A time told in its own zone (the quota's), not converted to the server's as DRF would."""
+
+    def to_representation(self, value: dt.datetime) -> str:
+        return value.isoformat()
+
+
+class QuotaOutputSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(help_text="Model requests allowed today.")
+    used = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    resets_at = QuotaTimeField(help_text="The next midnight in the quota's time zone.")
+    time_zone = serializers.CharField(help_text="The time zone the quota's day is counted in.")
+
+
+def quota_output(status: Any) -> dict[str, Any]:
+    """A QuotaStatus as the API shows it."""
+    return QuotaOutputSerializer(status).data
