@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python backend/manage.py
 
-.PHONY: run test lint erd migrate superuser clean web web-test e2e screenshots
+.PHONY: run test lint erd migrate superuser clean web web-test e2e screenshots api-types
 
 WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
 	frontend/vite.config.ts frontend/tsconfig.json
@@ -86,6 +86,12 @@ lint: $(VENV)/.dev-installed
 
 erd: $(VENV)/.runtime-installed
 	$(MANAGE) erd
+
+# The web app's API types: the backend's OpenAPI schema, then the TypeScript generated from it
+# (frontend/src/api/openapi.json, schema.d.ts). A test of each side fails while they are stale.
+api-types: $(VENV)/.runtime-installed frontend/node_modules/.installed
+	$(MANAGE) spectacular --format openapi-json --file frontend/src/api/openapi.json
+	cd frontend && npm run --silent api-types
 
 superuser: migrate
 	$(MANAGE) createsuperuser

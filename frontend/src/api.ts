@@ -3,93 +3,36 @@
  * refresh when the access token expires, and streamed answers read with
  * fetch (EventSource can't send a POST body or an Authorization header).
  */
+import type { components } from "./api/schema";
 import { apiUrl } from "./config";
 import { readEvents } from "./sse";
 
-export interface User {
-  id: number;
-  email: string | null;
-  nickname: string;
-  born_year: number | null;
-  job: string;
+/*
+ * The API's shapes come from its OpenAPI schema (src/api/schema.d.ts, generated
+ * by `make api-types`), so a change on the server shows here as a type error.
+ */
+type Schemas = components["schemas"];
+
+export type User = Schemas["UserOutput"];
+export type IntakeQuestion = Schemas["IntakeQuestionOutput"];
+export type Assistant = Schemas["AssistantOutput"];
+export type Message = Schemas["MessageOutput"];
+export type ConversationSummary = Schemas["ConversationSummaryOutput"];
+export type Conversation = Schemas["ConversationDetailOutput"];
+export type ConversationPage = Schemas["ConversationPageOutput"];
+export type Quota = Schemas["QuotaOutput"];
+export type Provider = Schemas["ProvidersOutput"];
+export type LinkedAccount = Schemas["SocialAccountOutput"];
+type TokenPair = Schemas["TokenPairOutput"];
+
+/** A call's error: the schema has it as a free-form dict, so its keys are written out here. */
+export interface CompletionError {
+  code: string;
+  detail: string;
+  upstream_status: number | null;
 }
 
-export interface IntakeQuestion {
-  key: string;
-  kind: string;
-  label: string;
-  label_ko: string;
-  help_text: string;
-  help_text_ko: string;
-  required: boolean;
-}
-
-export interface Assistant {
-  id: number;
-  slug: string;
-  name: string;
-  name_ko: string;
-  description: string;
-  description_ko: string;
-  questions: IntakeQuestion[];
-}
-
-export interface Message {
-  id: number;
-  role: "user" | "assistant";
-  content: string;
-  created_at: string;
-  completion_id: number | null;
-}
-
-export interface ConversationSummary {
-  id: number;
-  title: string;
-  assistant: string;
-  source: string;
-  model: string;
-  temperature: number;
-  max_tokens: number;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Conversation extends ConversationSummary {
-  system_prompt: string;
-  intake_answers: { key: string; prompt: string; answer: string }[];
-  messages: Message[];
-  awaiting_reply: boolean;
-}
-
-export interface Page<T> {
-  next: string | null;
-  previous: string | null;
-  results: T[];
-}
-
-export interface Quota {
-  limit: number;
-  used: number;
-  remaining: number;
-  resets_at: string;
-  time_zone?: string;
-}
-
-export interface Completion {
-  id: number;
-  status: "pending" | "succeeded" | "failed";
-  provider: string;
-  latency_ms: number | null;
-  characters_replaced: number;
-  usage_counted: boolean;
-  created_at: string;
-  finished_at: string | null;
-  request_message_id: number | null;
-  answer_message_id: number | null;
-  error: { code: string; detail: string; upstream_status: number | null } | null;
-  request: Record<string, unknown>;
-  response: Record<string, unknown> | null;
-}
+export type Completion = Omit<Schemas["CompletionOutput"], "error"> & { error: CompletionError | null };
 
 export class ApiError extends Error {
   constructor(
@@ -141,10 +84,10 @@ export function refreshTokens(): Promise<boolean> {
         const response = await fetch(apiUrl("/api/auth/refresh"), {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ refresh }),
+          body: JSON.stringify({ refresh } satisfies Schemas["RefreshInputRequest"]),
         });
         if (!response.ok) return false;
-        const body = (await response.json()) as { access: string; refresh?: string };
+        const body = (await response.json()) as Schemas["RefreshInput"];
         tokens.set(body.access, body.refresh);
         return true;
       } catch {
@@ -201,28 +144,17 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   return (await response.json()) as T;
 }
 
-const post = (body: unknown): RequestInit => ({ method: "POST", body: JSON.stringify(body) });
-const patch = (body: unknown): RequestInit => ({ method: "PATCH", body: JSON.stringify(body) });
-
-interface TokenPair {
-  access: string;
-  refresh: string;
-  user: User;
-}
+/** A JSON body; name its schema type (`post<Schemas["…Request"]>(…)`) so the server's fields are checked. */
+const post = <Body>(body: Body): RequestInit => ({ method: "POST", body: JSON.stringify(body) });
+const patch = <Body>(body: Body): RequestInit => ({ method: "PATCH", body: JSON.stringify(body) });
 
 export async function login(email: string, password: string): Promise<User> {
-  const pair = await api<TokenPair>("/api/auth/login", post({ email, password }));
+  const pair = await api<TokenPair>("/api/auth/login", post<Schemas["LoginInputRequest"]>({ email, password }));
   tokens.set(pair.access, pair.refresh);
   return pair.user;
 }
 
-export async function signup(fields: {
-  email: string;
-  password: string;
-  nickname: string;
-  born_year?: number | null;
-  job?: string;
-}): Promise<User> {
+export async function signup(fields: Schemas["SignupInputRequest"]): Promise<User> {
   const pair = await api<TokenPair>("/api/auth/signup", post(fields));
   tokens.set(pair.access, pair.refresh);
   return pair.user;
@@ -232,25 +164,15 @@ export async function logout(): Promise<void> {
   const refresh = tokens.refresh;
   tokens.clear();
   if (refresh) {
-    await fetch(apiUrl("/api/auth/logout"), { ...post({ refresh }), headers: { "Content-Type": "application/json" } }).catch(
+    await fetch(apiUrl("/api/auth/logout"), { ...post<Schemas["LogoutInputRequest"]>({ refresh }), headers: { "Content-Type": "application/json" } }).catch(
       () => undefined,
     );
   }
 }
 
 export const me = () => api<User>("/api/auth/me");
-
-export interface Provider {
-  id: string;
-  name: string;
-  login_url: string;
-}
-
-export interface LinkedAccount {
-  id: number;
-  provider: string;
-  name: string;
-}
+export const updateMe = (fields: Schemas["PatchedMeUpdateRequest"]) =>
+  api<User>("/api/auth/me", patch<Schemas["PatchedMeUpdateRequest"]>(fields));
 
 export const providers = () => api<Provider[]>("/api/auth/providers");
 export const linkedAccounts = () => api<LinkedAccount[]>("/api/auth/social-accounts");
@@ -264,7 +186,7 @@ export function providerLoginUrl(provider: Provider, next: string): string {
 
 /** Trade the one-time code from an OAuth login for the JWT pair. */
 export async function exchangeOAuthCode(code: string): Promise<User> {
-  const pair = await api<TokenPair>("/api/auth/oauth/exchange", post({ code }));
+  const pair = await api<TokenPair>("/api/auth/oauth/exchange", post<Schemas["OAuthExchangeInputRequest"]>({ code }));
   tokens.set(pair.access, pair.refresh);
   return pair.user;
 }
@@ -272,19 +194,19 @@ export const assistants = () => api<Assistant[]>("/api/assistants");
 export const quota = () => api<Quota>("/api/quota");
 export const conversation = (id: number) => api<Conversation>(`/api/conversations/${id}`);
 export const completions = (id: number) => api<Completion[]>(`/api/conversations/${id}/completions`);
-export const renameConversation = (id: number, title: string) => api<Conversation>(`/api/conversations/${id}`, patch({ title }));
+export const renameConversation = (id: number, title: string) => api<Conversation>(`/api/conversations/${id}`, patch<Schemas["PatchedConversationDetailRenameRequest"]>({ title }));
 export const deleteConversation = (id: number) => api<void>(`/api/conversations/${id}`, { method: "DELETE" });
 
-export function conversations(search = "", cursorUrl?: string | null): Promise<Page<ConversationSummary>> {
+export function conversations(search = "", cursorUrl?: string | null): Promise<ConversationPage> {
   if (cursorUrl) {
     const url = new URL(cursorUrl);
-    return api<Page<ConversationSummary>>(url.pathname + url.search);
+    return api<ConversationPage>(url.pathname + url.search);
   }
   const query = search ? `?search=${encodeURIComponent(search)}` : "";
-  return api<Page<ConversationSummary>>(`/api/conversations${query}`);
+  return api<ConversationPage>(`/api/conversations${query}`);
 }
 
-export function createConversation(fields: { assistant: string; intake?: Record<string, string>; title?: string }) {
+export function createConversation(fields: Schemas["ConversationListCreateRequest"]) {
   return api<Conversation>("/api/conversations", post(fields));
 }
 
@@ -302,6 +224,7 @@ export async function downloadExport(id: number | null, format: "json" | "markdo
   URL.revokeObjectURL(link.href);
 }
 
+/** The answer stream's events: a text/event-stream body, which the schema can't describe, so written out here. */
 export type StreamEvent =
   | { event: "start"; data: { user_message: Message; completion_id: number; quota: Quota } }
   | { event: "delta"; data: { content: string } }
@@ -317,7 +240,7 @@ export type StreamEvent =
     }
   | {
       event: "error";
-      data: { detail: string; code: string; status: number; user_message?: Message; partial_message?: Message };
+      data: Schemas["Error"] & { status: number; user_message?: Message; partial_message?: Message };
     };
 
 /**
@@ -329,7 +252,7 @@ export async function* sendMessage(
   content: string | null,
   signal?: AbortSignal,
 ): AsyncGenerator<StreamEvent> {
-  const body = content === null ? { stream: true } : { content, stream: true };
+  const body: Schemas["MessageSendInputRequest"] = content === null ? { stream: true } : { content, stream: true };
   const response = await authorizedFetch(`/api/conversations/${conversationId}/messages`, { ...post(body), signal });
   if (!response.ok || !response.body) throw await errorFrom(response);
   for await (const event of readEvents(response.body)) {

@@ -25,6 +25,7 @@ export function CallDetails({
 
   const request = call?.request ?? {};
   const usage = (call?.response?.usage ?? {}) as Record<string, number>;
+  const replaced = call?.characters_replaced ?? 0;
 
   return (
     <dialog ref={dialog} className="call-details" onClose={onClose} aria-labelledby="call-details-title">
@@ -46,10 +47,10 @@ export function CallDetails({
             <dd>{call.latency_ms ?? "—"} ms</dd>
             <dt>{t("status")}</dt>
             <dd>{call.status}</dd>
-            {call.characters_replaced > 0 && (
+            {replaced > 0 && (
               <>
                 <dt>{t("charactersReplaced")}</dt>
-                <dd>{t("charactersReplacedNote", { count: call.characters_replaced })}</dd>
+                <dd>{t("charactersReplacedNote", { count: replaced })}</dd>
               </>
             )}
           </dl>

@@ -10,7 +10,7 @@ export function Sidebar() {
   const navigate = useNavigate();
   const { quota, listVersion, reloadList } = useAppState();
   const [search, setSearch] = useState("");
-  const [page, setPage] = useState<api.Page<api.ConversationSummary> | null>(null);
+  const [page, setPage] = useState<api.ConversationPage | null>(null);
   const [items, setItems] = useState<api.ConversationSummary[]>([]);
   const active = useMatch("/c/:id")?.params.id;
 

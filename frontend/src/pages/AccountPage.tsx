@@ -38,7 +38,7 @@ export function AccountPage() {
     setError(null);
     setNotice(null);
     try {
-      setUser(await api.api<api.User>("/api/auth/me", { method: "PATCH", body: JSON.stringify({ email }) }));
+      setUser(await api.updateMe({ email }));
       setNotice(t("emailSaved"));
     } catch (caught) {
       setError(caught);
@@ -50,10 +50,7 @@ export function AccountPage() {
     setError(null);
     setNotice(null);
     try {
-      await api.api("/api/auth/me", {
-        method: "PATCH",
-        body: JSON.stringify(current ? { password, current_password: current } : { password }),
-      });
+      await api.updateMe(current ? { password, current_password: current } : { password });
       setPassword("");
       setCurrent("");
       setNotice(t("passwordSet"));

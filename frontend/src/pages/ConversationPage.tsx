@@ -1,11 +1,11 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { useParams } from "react-router";
 import * as api from "../api";
 import { CallDetails } from "../components/CallDetails";
 import { ChatErrorNotice } from "../components/ErrorNotice";
 import { Markdown } from "../components/Markdown";
+import { useAnswerStream } from "../hooks/useAnswerStream";
 import { useI18n } from "../i18n";
-import { useAppState } from "../state";
 
 const draftKey = (id: number) => `haruchat.draft.${id}`;
 
@@ -13,95 +13,48 @@ const draftKey = (id: number) => `haruchat.draft.${id}`;
 export function ConversationPage() {
   const { t } = useI18n();
   const id = Number(useParams().id);
-  const { setQuota, reloadList, reloadQuota } = useAppState();
   const [conversation, setConversation] = useState<api.Conversation | null>(null);
-  const [messages, setMessages] = useState<api.Message[]>([]);
-  const [streaming, setStreaming] = useState<string | null>(null);
   const [draft, setDraft] = useState(() => sessionStorage.getItem(draftKey(id)) ?? "");
-  const [error, setError] = useState<unknown>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
   const [details, setDetails] = useState<number | null>(null);
-  const abort = useRef<AbortController | null>(null);
   const bottom = useRef<HTMLDivElement>(null);
   const autoAnswered = useRef(false);
+  const { messages, setMessages, streaming, error: answerError, stopped, ask, stop } = useAnswerStream(id, {
+    onSent: () => {
+      setDraft("");
+      sessionStorage.removeItem(draftKey(id));
+    },
+  });
+  const error = loadError ?? answerError;
 
   useEffect(() => {
     setConversation(null);
-    setMessages([]);
-    setError(null);
-    setNotice(null);
+    setLoadError(null);
     setDraft(sessionStorage.getItem(draftKey(id)) ?? "");
     autoAnswered.current = false;
     api.conversation(id).then((loaded) => {
       setConversation(loaded);
       setMessages(loaded.messages);
-    }, setError);
-    return () => abort.current?.abort();
-  }, [id]);
+    }, setLoadError);
+  }, [id, setMessages]);
 
   useEffect(() => {
     bottom.current?.scrollIntoView?.({ block: "end" });
-  }, [messages, streaming, error, notice]);
+  }, [messages, streaming, error, stopped]);
 
-  const ask = useCallback(
-    async (content: string | null) => {
-      setError(null);
-      setNotice(null);
-      const controller = new AbortController();
-      abort.current = controller;
-      setStreaming("");
-      let answer = "";
-      try {
-        for await (const event of api.sendMessage(id, content, controller.signal)) {
-          if (event.event === "start") {
-            if (content !== null) {
-              setMessages((current) => [...current, event.data.user_message]);
-              setDraft("");
-              sessionStorage.removeItem(draftKey(id));
-            }
-            setQuota(event.data.quota);
-          } else if (event.event === "delta") {
-            answer += event.data.content;
-            setStreaming(answer);
-          } else if (event.event === "done") {
-            setMessages((current) => [...current, event.data.assistant_message]);
-            setQuota(event.data.quota);
-          } else if (event.event === "error") {
-            const partial = event.data.partial_message;
-            if (partial) setMessages((current) => [...current, partial]);
-            setError(new api.ApiError(event.data.status, event.data.code, event.data.detail));
-            reloadQuota();
-          }
-        }
-      } catch (caught) {
-        if ((caught as Error).name === "AbortError") {
-          setNotice(t("stopped"));
-          // The server keeps what was produced; show the stored state.
-          api.conversation(id).then((loaded) => setMessages(loaded.messages), () => undefined);
-        } else {
-          setError(caught);
-        }
-        reloadQuota();
-      } finally {
-        setStreaming(null);
-        abort.current = null;
-        reloadList();
-      }
-    },
-    [id, reloadList, reloadQuota, setQuota, t],
-  );
-
-  // A guided conversation opens with the intake answers; ask for the first reply at once.
+  // A guided conversation opens with the intake answers; ask for the first reply at once
+  // (only for the conversation shown: right after a switch, `conversation` is still the old one).
   useEffect(() => {
-    if (conversation?.awaiting_reply && !autoAnswered.current && messages.length === 1) {
+    if (conversation?.id === id && conversation.awaiting_reply && !autoAnswered.current && messages.length === 1) {
       autoAnswered.current = true;
       void ask(null);
     }
-  }, [conversation, messages.length, ask]);
+  }, [conversation, id, messages.length, ask]);
 
   function submit(event?: FormEvent) {
     event?.preventDefault();
     if (!draft.trim() || streaming !== null) return;
+    setLoadError(null);
     void ask(draft);
   }
 
@@ -146,7 +99,7 @@ export function ConversationPage() {
       <div ref={bottom} />
       <footer className="composer-area">
         <ChatErrorNotice error={error} />
-        {notice && <p className="notice">{notice}</p>}
+        {stopped && <p className="notice">{t("stopped")}</p>}
         {unanswered && (
           <button type="button" onClick={() => ask(null)}>
             {t("retry")}
@@ -165,7 +118,7 @@ export function ConversationPage() {
             onKeyDown={onKeyDown}
           />
           {streaming !== null ? (
-            <button type="button" className="danger" onClick={() => abort.current?.abort()}>
+            <button type="button" className="danger" onClick={stop}>
               {t("stop")}
             </button>
           ) : (
