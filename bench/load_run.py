@@ -63,6 +63,7 @@ def main() -> None:
         HARUCHAT_LLM_BASE_URL=f"http://127.0.0.1:{upstream_port}/v1",
         HARUCHAT_LLM_MODEL="fake-model",
         HARUCHAT_DAILY_LIMIT=str(args.daily_limit),
+        HARUCHAT_SIGNUP_MAX_PER_IP="1000000",  # every simulated member signs up from this one address
         HARUCHAT_LOG_LEVEL="ERROR",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
     )

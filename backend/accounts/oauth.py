@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.models import SocialAccount, SocialLogin
 from allauth.socialaccount.providers.base.constants import AuthError
 from allauth.socialaccount.providers.github.provider import GitHubProvider as AllauthGitHubProvider
 from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter
@@ -26,9 +26,12 @@ from allauth.socialaccount.providers.kakao.views import KakaoOAuth2Adapter
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from django.conf import settings
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponseRedirect
 
 from accounts.models import User, normalize_email
+from accounts.registration import OPEN, registration_allows_email
+from accounts.services import user_credentials_revoke_all
 
 ONE_TIME_CODE_SECONDS = 120
 PROVIDER_NAMES = {"github": "GitHub", "kakao": "Kakao"}
@@ -108,12 +111,28 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """Members from GitHub or Kakao: nickname from the profile, errors back to the web app."""
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
-        return True
+        """A provider makes a new member only under the rules a sign-up follows (mode, email domains);
+        otherwise the browser lands on the web app's login page saying so (not allauth's HTML page)."""
+        if settings.HARUCHAT_REGISTRATION == OPEN and registration_allows_email(sociallogin.user.email):
+            return True
+        raise ImmediateHttpResponse(HttpResponseRedirect(web_app_url("/login?oauth_error=closed")))
 
     def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         """Always create the member at once: one without an email (Kakao may share none)
         logs in with that provider; there is no extra sign-up form to fill in."""
         return True
+
+    def authenticate_by_email(self, sociallogin: SocialLogin) -> tuple[User, str] | None:
+        """A provider vouches for the address of an existing member, whom this login will link to.
+
+        haruchat never verified that address at sign-up, so whoever registered it
+        first may not be its owner: everything they hold ends here (allauth only
+        wipes the password). Later logins find the linked account and never come here.
+        """
+        found = super().authenticate_by_email(sociallogin)
+        if found is not None:
+            user_credentials_revoke_all(user=found[0])
+        return found
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         """A new login whose unverified email belongs to a member keeps no email: it
@@ -130,6 +149,27 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             sociallogin.email_addresses = [a for a in sociallogin.email_addresses if a.email.lower() not in taken]
             if (sociallogin.user.email or "").lower() in taken:
                 sociallogin.user.email = None
+
+    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> User:
+        """Create the member and their linked account together, once.
+
+        Two callbacks for one new identity at once (a double click, a retried
+        redirect) both find no member; the second's insert then fails on the
+        unique provider id or email, and it logs in the member the first made.
+        """
+        try:
+            with transaction.atomic():
+                return super().save_user(request, sociallogin, form)
+        except IntegrityError:
+            account = (
+                SocialAccount.objects.select_related("user")
+                .filter(provider=sociallogin.account.provider, uid=sociallogin.account.uid)
+                .first()
+            )
+            if account is None:  # another member holds the email: not this race
+                raise
+            sociallogin.user, sociallogin.account = account.user, account
+            return account.user
 
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict[str, Any]) -> User:
         user = super().populate_user(request, sociallogin, data)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from allauth.socialaccount.providers.base.constants import AuthProcess
 from django.contrib.auth import logout
 from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
@@ -21,8 +28,12 @@ from accounts import oauth
 from accounts.serializers import TokenPairOutputSerializer, UserOutputSerializer
 from accounts.services import user_tokens_issue
 from common.errors import ApiError
+from common.exceptions import page_not_found
 
 NEXT_SESSION_KEY = "haruchat_oauth_next"
+PROVIDER_SESSION_KEY = "haruchat_oauth_provider"
+RESTARTED_SESSION_KEY = "haruchat_oauth_restarted"
+logger = logging.getLogger(__name__)
 
 
 def configured_providers(request: HttpRequest) -> list:
@@ -68,6 +79,7 @@ class OAuthStartView(View):
         if provider is None:
             return HttpResponseRedirect(oauth.web_app_url("/login?oauth_error=unavailable"))
         request.session[NEXT_SESSION_KEY] = oauth.safe_next(request.GET.get("next"))
+        request.session[PROVIDER_SESSION_KEY] = provider.id
         return provider.redirect(request, AuthProcess.LOGIN, next_url=reverse("oauth-finish"))
 
 
@@ -81,6 +93,53 @@ class OAuthFinishView(View):
         code = oauth.oauth_code_issue(user=request.user)
         logout(request)  # the API's one token system is the JWT pair
         return oauth.finish_redirect(code, next_path)
+
+
+def _start_over(request: HttpRequest) -> HttpResponse:
+    """Begin the login again with the same provider and `next`, once per login; then give up clearly.
+
+    For a callback that lost a race with another for the same new identity: the
+    provider consents at once, and the new dance finds the member the other made.
+    """
+    provider_id = request.session.get(PROVIDER_SESSION_KEY)
+    if provider_id is None or request.session.get(RESTARTED_SESSION_KEY):
+        return HttpResponseRedirect(oauth.web_app_url("/login?oauth_error=failed"))
+    request.session[RESTARTED_SESSION_KEY] = True
+    next_path = request.session.get(NEXT_SESSION_KEY, "/")
+    return HttpResponseRedirect(f"{reverse('oauth-start', args=[provider_id])}?next={quote(next_path)}")
+
+
+def _starting_over_on_a_lost_race(callback: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A provider's callback that starts over when a concurrent one linked the identity first."""
+
+    def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return callback(request, *args, **kwargs)
+        except IntegrityError:
+            logger.info("a concurrent OAuth callback linked this identity first; starting over")
+            return _start_over(request)
+
+    return view
+
+
+github_callback = _starting_over_on_a_lost_race(oauth.github_callback)
+kakao_callback = _starting_over_on_a_lost_race(oauth.kakao_callback)
+
+
+@csrf_exempt  # a form posted here gets the 404, not a CSRF refusal
+def allauth_page(request: HttpRequest) -> HttpResponse:
+    """allauth's own pages under /accounts/, which haruchat does not serve.
+
+    allauth sends a callback to its sign-up form when the identity's email was
+    taken in the meantime (another callback for it won a race): that login
+    starts over. Any other page sends a browser to the web app's login; anything
+    but a GET is a 404.
+    """
+    if request.method not in ("GET", "HEAD"):
+        return page_not_found(request)
+    if request.path_info == reverse("socialaccount_signup"):
+        return _start_over(request)
+    return HttpResponseRedirect(oauth.web_app_url("/login"))
 
 
 class InvalidOAuthCode(ApiError):

@@ -96,6 +96,22 @@ def refresh_tokens_revoke_all(*, user: User) -> None:
     )
 
 
+def user_credentials_revoke_all(*, user: User) -> None:
+    """End every way in that someone else may hold: refresh tokens, API keys and sessions.
+
+    For an account whose earlier holder can't be trusted (an address linked to
+    a provider that verified it). Sessions end because the password hash they
+    are bound to changes; access tokens run out within their short lifetime.
+    """
+    from gateway.services import api_keys_revoke_all  # gateway builds on accounts, not the other way
+
+    refresh_tokens_revoke_all(user=user)
+    api_keys_revoke_all(user=user)
+    if user.has_usable_password():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+
+
 def user_update(*, user: User, data: dict[str, Any]) -> User:
     """Change profile fields; a new email must still be unique."""
     for field in ("nickname", "job"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -15,6 +16,7 @@ from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import services
 from accounts.login_attempts import client_ip
+from accounts.registration import MODES, registration_check, registration_domains, signup_slot
 from accounts.models import User
 from accounts.serializers import TokenPairOutputSerializer, UserOutputSerializer, validate_born_year
 
@@ -34,9 +36,26 @@ class SignupView(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_create(**data.validated_data)
+        registration_check(email=data.validated_data["email"])
+        with signup_slot(ip=client_ip(request)):
+            user = services.user_create(**data.validated_data)
         body = {**services.user_tokens_issue(user=user), "user": UserOutputSerializer(user).data}
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class RegistrationView(APIView):
+    """What the sign-up page should offer: open, invite-only or closed, and any email domains."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    class OutputSerializer(serializers.Serializer):
+        mode = serializers.ChoiceField(choices=MODES)
+        domains = serializers.ListField(child=serializers.CharField(), help_text="Empty: any address.")
+
+    @extend_schema(responses={200: OutputSerializer}, summary="Who may sign up")
+    def get(self, request: Request) -> Response:
+        return Response({"mode": settings.HARUCHAT_REGISTRATION, "domains": registration_domains()})
 
 
 class LoginView(APIView):
@@ -101,12 +120,24 @@ class MeView(APIView):
     def get(self, request: Request) -> Response:
         return Response(UserOutputSerializer(request.user).data)
 
-    @extend_schema(request=UpdateSerializer, responses={200: UserOutputSerializer}, summary="Update own profile")
+    class UpdatedOutputSerializer(UserOutputSerializer):
+        access = serializers.CharField(
+            required=False, help_text="With a new password: a fresh pair for this device (every other token ended)."
+        )
+        refresh = serializers.CharField(required=False)
+
+        class Meta(UserOutputSerializer.Meta):
+            fields = (*UserOutputSerializer.Meta.fields, "access", "refresh")
+
+    @extend_schema(request=UpdateSerializer, responses={200: UpdatedOutputSerializer}, summary="Update own profile")
     def patch(self, request: Request) -> Response:
         data = self.UpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_update(user=request.user, data=data.validated_data)
-        return Response(UserOutputSerializer(user).data)
+        body = UserOutputSerializer(user).data
+        if "password" in data.validated_data:  # the change ended every token, this device's too
+            body = {**body, **services.user_tokens_issue(user=user)}
+        return Response(body)
 
     @extend_schema(responses={204: None}, summary="Delete own account")
     def delete(self, request: Request) -> Response:

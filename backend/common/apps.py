@@ -6,4 +6,4 @@ class CommonConfig(AppConfig):
     verbose_name = "haruchat common"
 
     def ready(self) -> None:
-        from common import checks  # noqa: F401  (registers system checks)
+        from common import checks, deploy_checks  # noqa: F401  (registers system checks)

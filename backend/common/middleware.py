@@ -1,5 +1,5 @@
-"""Middleware: a request id on every request, and static files that don't
-push every API request through a worker thread under ASGI."""
+"""Middleware: a request id on every request, health probes that any Host may ask, and
+static files that don't push every API request through a worker thread under ASGI."""
 
 from __future__ import annotations
 
@@ -49,6 +49,50 @@ class RequestIdMiddleware:
         response = await self.get_response(request)
         response["X-Request-ID"] = request_id_var.get()
         return response
+
+
+class HealthProbeMiddleware:
+    """Answers the health probes before anything reads the Host header or the scheme.
+
+    Load balancers and container health checks probe by address over plain HTTP
+    (`http://127.0.0.1:8000/api/health/live`), which ALLOWED_HOSTS (400) and the
+    HTTPS redirect (301) would refuse. A probe tells only whether the process is
+    up and ready, so it answers whatever the Host.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable) -> None:
+        from common.views import HealthView, LivenessView
+
+        self.get_response = get_response
+        self.probes = {
+            "/api/health": HealthView.as_view(),
+            "/api/health/ready": HealthView.as_view(),
+            "/api/health/live": LivenessView.as_view(),
+        }
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def _probe(self, request: HttpRequest) -> HttpResponseBase | None:
+        probe = self.probes.get(request.path_info) if request.method in ("GET", "HEAD") else None
+        if probe is None:
+            return None
+        response = probe(request)
+        response.render()
+        return response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return self._probe(request) or self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.path_info not in self.probes:
+            return await self.get_response(request)
+        # In the request's own thread, where Django would have run the view (the readiness probe reads the database).
+        return await sync_to_async(self._probe)(request) or await self.get_response(request)
 
 
 class StaticFilesMiddleware(WhiteNoiseMiddleware):

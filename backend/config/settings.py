@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 # ASGI their hooks run on the event loop instead of two thread hops each.
 MIDDLEWARE = [
     "common.middleware.RequestIdMiddleware",
+    "common.middleware.HealthProbeMiddleware",
     "common.async_middleware.SecurityMiddleware",
     "common.middleware.StaticFilesMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -211,6 +212,9 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # An access token names the password it was issued under: a new password (a change, a reset,
+    # an address taken back through a provider) ends the access tokens out there too.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -241,6 +245,13 @@ CACHES = {
 HARUCHAT_LOGIN_MAX_FAILURES = env.int("HARUCHAT_LOGIN_MAX_FAILURES", default=5)
 HARUCHAT_LOGIN_MAX_FAILURES_PER_IP = env.int("HARUCHAT_LOGIN_MAX_FAILURES_PER_IP", default=30)
 HARUCHAT_LOGIN_LOCKOUT_SECONDS = env.int("HARUCHAT_LOGIN_LOCKOUT_SECONDS", default=300)
+# Who may sign up (accounts.registration): open, invite (with a group's invite code) or closed, and
+# optionally only addresses at these email domains; also applies to a first login with a provider.
+HARUCHAT_REGISTRATION = env.str("HARUCHAT_REGISTRATION", default="open")
+HARUCHAT_REGISTRATION_DOMAINS = env.list("HARUCHAT_REGISTRATION_DOMAINS", default=[])
+# Each account brings a fresh allowance: at most this many sign-ups per client address per window.
+HARUCHAT_SIGNUP_MAX_PER_IP = env.int("HARUCHAT_SIGNUP_MAX_PER_IP", default=20)
+HARUCHAT_SIGNUP_WINDOW_SECONDS = env.int("HARUCHAT_SIGNUP_WINDOW_SECONDS", default=3600)
 # A reverse proxy's header with the client's address (e.g. X-Forwarded-For), if any.
 HARUCHAT_CLIENT_IP_HEADER = env.str("HARUCHAT_CLIENT_IP_HEADER", default="")
 

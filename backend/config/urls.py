@@ -1,18 +1,20 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts import oauth
+from accounts import oauth_views
 from common.views import HealthView, LivenessView, web_app_missing
 from gateway.views import ApiKeyDetailView, ApiKeyListView
 from quota.views import QuotaView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # The providers' callbacks, served by our adapters (endpoints from settings), then allauth's own.
-    path("accounts/github/login/callback/", oauth.github_callback, name="github_callback"),
-    path("accounts/kakao/login/callback/", oauth.kakao_callback, name="kakao_callback"),
-    path("accounts/", include("allauth.urls")),
+    # The providers' callbacks, served by our adapters (endpoints from settings). Nothing else of
+    # allauth's is served: its pages would be a second, unguarded way to sign up and log in.
+    path("accounts/github/login/callback/", oauth_views.github_callback, name="github_callback"),
+    path("accounts/kakao/login/callback/", oauth_views.kakao_callback, name="kakao_callback"),
+    re_path(r"^accounts/", oauth_views.allauth_page),
+    path("accounts/", include("allauth.urls")),  # shadowed above; kept so allauth's flows can reverse its names
     path("api/auth/api-keys", ApiKeyListView.as_view(), name="api-key-list"),
     path("api/auth/api-keys/<int:key_id>", ApiKeyDetailView.as_view(), name="api-key-detail"),
     path("api/auth/", include("accounts.urls")),

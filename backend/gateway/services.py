@@ -45,6 +45,14 @@ def api_key_revoke(*, key: ApiKey) -> None:
     _recent_keys.pop(key.key_hash, None)
 
 
+def api_keys_revoke_all(*, user: User) -> int:
+    """Revoke every live key of a member; returns how many there were."""
+    keys = list(ApiKey.objects.filter(user=user, revoked_at__isnull=True))
+    for key in keys:
+        api_key_revoke(key=key)
+    return len(keys)
+
+
 # Keys authenticated in the last HARUCHAT_API_KEY_CACHE_SECONDS, by hash: a
 # client calling again soon skips the lookup (as LiteLLM's proxy does). A key
 # revoked here is forgotten at once; another process forgets it within that

@@ -91,6 +91,7 @@ export default async function setup(project: TestProject) {
     HARUCHAT_WEB_APP_DIR: join(repo, "frontend/dist"),
     HARUCHAT_LLM_PROVIDER: "local",
     HARUCHAT_DAILY_LIMIT: String(DAILY_LIMIT),
+    HARUCHAT_SIGNUP_MAX_PER_IP: "1000", // every browser test signs up from this one address
     HARUCHAT_DEFAULT_MAX_TOKENS: "48",
     HARUCHAT_LOG_LEVEL: "WARNING",
   };

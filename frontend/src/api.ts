@@ -171,8 +171,12 @@ export async function logout(): Promise<void> {
 }
 
 export const me = () => api<User>("/api/auth/me");
-export const updateMe = (fields: Schemas["PatchedMeUpdateRequest"]) =>
-  api<User>("/api/auth/me", patch<Schemas["PatchedMeUpdateRequest"]>(fields));
+/** A new password ends every token, this device's too: the answer then carries a fresh pair, kept here. */
+export async function updateMe(fields: Schemas["PatchedMeUpdateRequest"]): Promise<User> {
+  const updated = await api<Schemas["MeUpdatedOutput"]>("/api/auth/me", patch<Schemas["PatchedMeUpdateRequest"]>(fields));
+  if (updated.access) tokens.set(updated.access, updated.refresh);
+  return updated;
+}
 
 export const providers = () => api<Provider[]>("/api/auth/providers");
 export const linkedAccounts = () => api<LinkedAccount[]>("/api/auth/social-accounts");

@@ -3,6 +3,7 @@ stand-ins of both providers on loopback, ending in haruchat's own JWTs."""
 
 from __future__ import annotations
 
+import threading
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -43,7 +44,7 @@ def test_providers_are_offered_only_when_configured(anon, settings):
 )
 def test_the_auth_api_is_not_served_a_second_time_under_allauths_prefix(api, path):
     """allauth mounted our providers' package's urls (accounts.urls) at /accounts/ (seen in the OpenAPI schema)."""
-    assert api.get(path).status_code == 404
+    assert api.get(path)["Location"].endswith("#/login")  # not the API: the browser goes to the web app
     assert api.post(path, {}, format="json").status_code == 404
     schema = api.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert not [p for p in schema["paths"] if p.startswith("/accounts/")]
@@ -176,7 +177,86 @@ def test_linking_by_email_locks_out_a_pre_registered_password_and_the_member_set
     url = f"{live_uvicorn.url}/api/auth/social-accounts/{account['id']}"
     assert requests.delete(url, headers=auth).json()["code"] == "last_login_method"
     new_password = {"password": "my own pass phrase"}
-    assert requests.patch(f"{live_uvicorn.url}/api/auth/me", json=new_password, headers=auth).status_code == 200
+    changed = requests.patch(f"{live_uvicorn.url}/api/auth/me", json=new_password, headers=auth)
+    assert changed.status_code == 200
+    auth = {"Authorization": f"Bearer {changed.json()['access']}"}  # the change ended the old tokens
     assert requests.delete(url, headers=auth).status_code == 204
     login["password"] = "my own pass phrase"
     assert requests.post(f"{live_uvicorn.url}/api/auth/login", json=login).status_code == 200
+
+
+def test_linking_a_verified_address_ends_everything_the_earlier_holder_had(live_uvicorn, oauth_standins):
+    """Account pre-hijack: someone registers the owner's address first and keeps a refresh token and an
+    API key; then the owner logs in with GitHub, which vouches for the address, and the account is linked."""
+    base = live_uvicorn.url
+    signup = {"email": "octocat@example.com", "password": PASSWORD, "nickname": "squatter"}
+    squatter = requests.post(f"{base}/api/auth/signup", json=signup).json()
+    key = requests.post(
+        f"{base}/api/auth/api-keys", json={"name": "mine"}, headers={"Authorization": f"Bearer {squatter['access']}"}
+    ).json()["secret"]
+    rotated = requests.post(f"{base}/api/auth/refresh", json={"refresh": squatter["refresh"]}).json()
+    assert requests.get(f"{base}/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+    owner = exchange(live_uvicorn, dance(live_uvicorn, "github")[1]["code"]).json()
+    assert owner["user"]["id"] == squatter["user"]["id"]  # the same account, now the owner's
+
+    assert requests.post(f"{base}/api/auth/refresh", json={"refresh": rotated["refresh"]}).status_code == 401
+    assert requests.get(f"{base}/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    stale = requests.get(f"{base}/api/auth/me", headers={"Authorization": f"Bearer {rotated['access']}"})
+    assert stale.status_code == 401
+    login = requests.post(f"{base}/api/auth/login", json={"email": "octocat@example.com", "password": PASSWORD})
+    assert login.status_code == 401
+    assert me(live_uvicorn, owner["access"])["id"] == owner["user"]["id"]
+    # A later login with the same provider finds the linked account and ends nothing.
+    again = exchange(live_uvicorn, dance(live_uvicorn, "github")[1]["code"]).json()
+    assert me(live_uvicorn, owner["access"])["id"] == again["user"]["id"] == owner["user"]["id"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/accounts/logout/", "/accounts/x"]
+)
+def test_allauths_own_pages_are_not_a_second_way_in(live_uvicorn, oauth_standins, path):
+    """Only the providers' callbacks live under /accounts/; a browser is sent to the web app's login."""
+    page = requests.get(f"{live_uvicorn.url}{path}", allow_redirects=False)
+    assert page.status_code == 302 and page.headers["Location"].endswith("#/login")
+    posted = requests.post(f"{live_uvicorn.url}{path}", data={"email": "octocat@example.com"}, allow_redirects=False)
+    assert posted.status_code == 404 and posted.json()["code"] == "not_found"
+    assert not User.objects.exists()
+
+
+def consented(live_uvicorn, provider: str) -> tuple[requests.Session, str]:
+    """A browser that has been to the provider and holds the callback URL, not yet visited."""
+    browser = requests.Session()
+    start = browser.get(f"{live_uvicorn.url}/api/auth/oauth/{provider}/start", allow_redirects=False)
+    consent = browser.get(start.headers["Location"], allow_redirects=False)
+    return browser, consent.headers["Location"]
+
+
+def land(browser: requests.Session, url: str, barrier: threading.Barrier, landings: list[str]) -> None:
+    """Visit the callback when the other browser does, and note where the browser ends up."""
+    barrier.wait()
+    response = browser.get(url)
+    landings.append(response.history[-1].headers["Location"] if response.history else str(response.status_code))
+
+
+def test_two_callbacks_at_once_for_a_new_identity_make_one_member_and_no_error(live_uvicorn, oauth_standins):
+    for attempt in range(6):  # a race: each attempt is a brand-new identity
+        email = f"racer{attempt}@example.com"
+        oauth_standins.state.configure(
+            github_user={"id": 9000 + attempt, "login": f"racer{attempt}", "name": "Racer", "email": email},
+            github_emails=[{"email": email, "primary": True, "verified": True, "visibility": "public"}],
+        )
+        browsers = [consented(live_uvicorn, "github") for _ in range(2)]
+        barrier = threading.Barrier(2)
+        landings: list[str] = []
+        threads = [threading.Thread(target=land, args=(*pair, barrier, landings)) for pair in browsers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        codes = [parse_qs(urlparse(landing).fragment.partition("?")[2]).get("code", [None])[0] for landing in landings]
+        assert None not in codes, landings
+        members = {exchange(live_uvicorn, code).json()["user"]["id"] for code in codes}
+        assert len(members) == 1
+        assert User.objects.filter(email=email).count() == 1
+        assert SocialAccount.objects.filter(uid=str(9000 + attempt)).count() == 1

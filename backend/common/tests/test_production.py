@@ -302,3 +302,35 @@ def test_collected_static_files_are_served_in_production(tmp_path):
         head = client.getresponse()
         assert head.status == 200 and head.read() == b""
         assert int(head.getheader("Content-Length")) == len(served)
+
+
+def test_health_probes_by_address_answer_whatever_the_host(tmp_path):
+    """The deploy guide allows only the domain; a load balancer or the Dockerfile's HEALTHCHECK probes
+    http://127.0.0.1:PORT over plain HTTP. The probes answer; everything else still refuses that Host."""
+    env = production_env(tmp_path, DJANGO_ALLOWED_HOSTS="chat.example.com")
+    assert manage(env, "migrate", "-v0").returncode == 0
+    with app_process(env) as port:
+        for path, body in (("/api/health/live", {"status": "ok"}), ("/api/health/ready", None), ("/api/health", None)):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path)  # Host: 127.0.0.1:PORT, plain HTTP
+            response = connection.getresponse()
+            answer = json.loads(response.read())
+            assert response.status == 200, (path, answer)
+            assert answer == body if body else answer["status"] == "ok"
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/api/quota")
+        assert connection.getresponse().status == 400  # DisallowedHost for everything else
+
+
+@pytest.mark.parametrize(
+    "setting, django_id",
+    [
+        ({"HARUCHAT_HSTS_SECONDS": "0"}, "security.W004"),
+        ({"HARUCHAT_SSL_REDIRECT": "false"}, "security.W008"),
+    ],
+)
+def test_check_deploy_still_catches_bad_security_settings_behind_our_middleware(tmp_path, setting, django_id):
+    """Django's checks look for its middleware by path; haruchat's subclasses must not switch them off."""
+    result = manage(production_env(tmp_path, **setting), "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    assert django_id in result.stdout + result.stderr

@@ -170,6 +170,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/registration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who may sign up
+         * @description What the sign-up page should offer: open, invite-only or closed, and any email domains.
+         */
+        get: operations["api_auth_registration_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/signup": {
         parameters: {
             query?: never;
@@ -660,6 +680,19 @@ export interface components {
         LogoutInputRequest: {
             refresh: string;
         };
+        MeUpdatedOutput: {
+            readonly id: number;
+            /** Format: email */
+            readonly email: string | null;
+            readonly nickname: string;
+            readonly born_year: number | null;
+            readonly job: string;
+            /** Format: date-time */
+            readonly date_joined: string;
+            /** @description With a new password: a fresh pair for this device (every other token ended). */
+            access?: string;
+            refresh?: string;
+        };
         MessageOutput: {
             readonly id: number;
             role: components["schemas"]["MessageOutputRoleEnum"];
@@ -691,6 +724,13 @@ export interface components {
             usage: components["schemas"]["UsageOutput"];
             quota: components["schemas"]["QuotaOutput"];
         };
+        /**
+         * @description * `open` - open
+         *     * `invite` - invite
+         *     * `closed` - closed
+         * @enum {string}
+         */
+        ModeEnum: "open" | "invite" | "closed";
         ModelListOutput: {
             default: string;
             models: string[];
@@ -738,6 +778,11 @@ export interface components {
         /** @description simplejwt's, but the token of a member deleted since is 401, not 500. */
         RefreshInputRequest: {
             refresh: string;
+        };
+        RegistrationOutput: {
+            mode: components["schemas"]["ModeEnum"];
+            /** @description Empty: any address. */
+            domains: string[];
         };
         SignupInputRequest: {
             /** Format: email */
@@ -1241,7 +1286,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOutput"];
+                    "application/json": components["schemas"]["MeUpdatedOutput"];
                 };
             };
             /** @description Invalid input */
@@ -1464,6 +1509,43 @@ export interface operations {
             };
             /** @description Too many requests (daily allowance spent, or too many failed logins) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_auth_registration_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationOutput"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -43,7 +43,15 @@ export function LoginPage() {
   const [params] = useSearchParams();
   const oauthError = params.get("oauth_error");
   const oauthMessage =
-    oauthError === "denied" ? t("oauthDenied") : oauthError === "unavailable" ? t("oauthUnavailable") : oauthError ? t("oauthFailed") : null;
+    oauthError === "denied"
+      ? t("oauthDenied")
+      : oauthError === "unavailable"
+        ? t("oauthUnavailable")
+        : oauthError === "closed"
+          ? t("registrationClosed")
+          : oauthError
+            ? t("oauthFailed")
+            : null;
 
   async function submit(event: FormEvent) {
     event.preventDefault();

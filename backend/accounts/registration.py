@@ -1,0 +1,101 @@
+"""Who may become a member: the registration mode, allowed email domains, and a per-address limit.
+
+Each new account brings a fresh daily allowance, so sign-ups are what the
+allowance is worth. The per-address count lives in the cache (Redis when
+REDIS_URL is set), shared by every process; a sign-up takes its place in the
+count before the account is made, so a burst can't slip past the limit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework import exceptions, status
+
+from common.errors import ApiError
+
+OPEN, INVITE, CLOSED = "open", "invite", "closed"
+MODES = (OPEN, INVITE, CLOSED)
+
+
+class RegistrationClosed(ApiError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "Sign-up is closed on this haruchat. Ask its operator for an account."
+    default_code = "registration_closed"
+
+
+class SignupThrottled(ApiError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "signup_throttled"
+
+
+def registration_domains() -> list[str]:
+    return [domain.strip().lower().lstrip("@") for domain in settings.HARUCHAT_REGISTRATION_DOMAINS if domain.strip()]
+
+
+def registration_allows_email(email: str | None) -> bool:
+    """Whether the domain list (if any) admits this address; a member without an email never matches one."""
+    domains = registration_domains()
+    if not domains:
+        return True
+    return bool(email) and email.rsplit("@", 1)[-1].lower() in domains
+
+
+def registration_check(*, email: str | None) -> None:
+    """Refuse a new member the deployment's rules don't admit (403 closed, 400 outside the domains)."""
+    if settings.HARUCHAT_REGISTRATION != OPEN:
+        # `invite` admits only sign-ups with a group's invite code, which arrive with groups.
+        raise RegistrationClosed()
+    if not registration_allows_email(email):
+        raise exceptions.ValidationError(
+            {
+                "email": [
+                    exceptions.ErrorDetail(
+                        f"Sign-up is limited to addresses at {', '.join(registration_domains())}.",
+                        code="email_domain_not_allowed",
+                    )
+                ]
+            }
+        )
+
+
+def _count_key(ip: str) -> str:
+    return f"signups:ip:{ip}"
+
+
+@contextmanager
+def signup_slot(*, ip: str) -> Iterator[None]:
+    """Take one of the address's sign-ups for the block (429 when none is left); a failed sign-up gives it back."""
+    key, window = _count_key(ip), settings.HARUCHAT_SIGNUP_WINDOW_SECONDS
+    cache.add(f"{key}:since", time.time(), timeout=window)
+    cache.add(key, 0, timeout=window)
+    try:
+        taken = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        taken = 1
+    if taken > settings.HARUCHAT_SIGNUP_MAX_PER_IP:
+        _give_back(key)
+        since = cache.get(f"{key}:since") or time.time()
+        retry_after = max(math.ceil(since + window - time.time()), 1)
+        raise SignupThrottled(
+            f"Too many sign-ups from this address. Try again in {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        )
+    try:
+        yield
+    except BaseException:
+        _give_back(key)
+        raise
+
+
+def _give_back(key: str) -> None:
+    try:
+        cache.decr(key)
+    except ValueError:  # the window ended meanwhile
+        pass
