@@ -316,6 +316,8 @@ CORS_EXPOSE_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimi
 # Largest JSON body the API parses (bytes); larger bodies get 413.
 HARUCHAT_MAX_BODY_BYTES = env.int("HARUCHAT_MAX_BODY_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = HARUCHAT_MAX_BODY_BYTES
+# Deepest nesting of arrays/objects a JSON body may have (`[]` is 1); deeper is 400, as json recurses per level.
+HARUCHAT_MAX_JSON_DEPTH = env.int("HARUCHAT_MAX_JSON_DEPTH", default=64)
 
 # --- haruchat -----------------------------------------------------------------
 # Daily allowance of model requests per member, and the time zone whose
