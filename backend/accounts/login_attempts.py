@@ -5,6 +5,7 @@ process shares the count); past the limit, login pauses with 429."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 
@@ -22,13 +23,33 @@ class LoginThrottled(ApiError):
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The caller's address; behind a proxy, from the header it is configured to trust."""
+    """The caller's address. Behind HARUCHAT_TRUSTED_PROXIES proxies, each of which appends
+    the address it saw to X-Forwarded-For, it is the N-th entry from the right: entries to
+    its left came from the client and are never read. With no proxy (0), or when that entry
+    is missing or not an address, the connection's own address (REMOTE_ADDR)."""
+    connection = request.META.get("REMOTE_ADDR", "")
+    fallback = _address(connection) or connection or "unknown"
     header = settings.HARUCHAT_CLIENT_IP_HEADER
-    if header:
-        forwarded = request.headers.get(header, "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    # HARUCHAT_CLIENT_IP_HEADER on its own (its meaning before the count existed): one proxy.
+    hops = settings.HARUCHAT_TRUSTED_PROXIES or (1 if header else 0)
+    if hops <= 0:
+        return fallback
+    entries = [entry.strip() for entry in request.headers.get(header or "X-Forwarded-For", "").split(",")]
+    if len(entries) < hops:
+        return fallback
+    return _address(entries[-hops]) or fallback
+
+
+def _address(value: str) -> str | None:
+    """An IP address in its canonical spelling (a port, as some proxies add, dropped), or None."""
+    if value.startswith("[") and "]" in value:  # [2001:db8::1]:443
+        value = value[1 : value.index("]")]
+    elif value.count(":") == 1:  # 203.0.113.5:443
+        value = value.split(":")[0]
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 def _keys(email: str, ip: str) -> list[tuple[str, int]]:

@@ -252,7 +252,17 @@ HARUCHAT_REGISTRATION_DOMAINS = env.list("HARUCHAT_REGISTRATION_DOMAINS", defaul
 # Each account brings a fresh allowance: at most this many sign-ups per client address per window.
 HARUCHAT_SIGNUP_MAX_PER_IP = env.int("HARUCHAT_SIGNUP_MAX_PER_IP", default=20)
 HARUCHAT_SIGNUP_WINDOW_SECONDS = env.int("HARUCHAT_SIGNUP_WINDOW_SECONDS", default=3600)
-# A reverse proxy's header with the client's address (e.g. X-Forwarded-For), if any.
+# The client's address behind reverse proxies: how many are in front of the app, each
+# appending the address it saw to X-Forwarded-For (deploy/nginx.conf, deploy/Caddyfile: 1).
+# The client is the N-th entry from the right; anything the client itself sent stays to the
+# left, unread. 0: no proxy, the connection's own address. HARUCHAT_CLIENT_IP_HEADER names
+# another header the proxies write instead (e.g. X-Real-IP); set alone it means 1 proxy.
+_trusted_proxies = env.str("HARUCHAT_TRUSTED_PROXIES", default="").strip() or "0"
+if not (_trusted_proxies.isascii() and _trusted_proxies.isdecimal()):
+    raise environ.ImproperlyConfigured(
+        f"HARUCHAT_TRUSTED_PROXIES={_trusted_proxies!r}: the number of proxies in front of the app, 0 or more."
+    )
+HARUCHAT_TRUSTED_PROXIES = int(_trusted_proxies)
 HARUCHAT_CLIENT_IP_HEADER = env.str("HARUCHAT_CLIENT_IP_HEADER", default="")
 
 CORS_ALLOWED_ORIGINS = env.list("HARUCHAT_CORS_ALLOWED_ORIGINS", default=[])
