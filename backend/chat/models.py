@@ -130,6 +130,23 @@ class Message(models.Model):
         return f"{self.role}: {self.content[:40]}"
 
 
+class ProcessLease(models.Model):
+    """An app process's claim on the calls it makes: live while the process renews it (chat.services.leases).
+
+    A call records its process's lease; a pending call whose lease expired lost its process
+    (killed, crashed) and is closed as abandoned (`chat.services.calls.calls_close_stale`).
+    """
+
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    # Set from the database's clock, as the sweep reads it, so hosts whose clocks differ agree.
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"lease {self.pk} ({self.host}:{self.pid})"
+
+
 class Completion(models.Model):
     """One call to the model: its configuration, outcome and timing."""
 
@@ -165,10 +182,28 @@ class Completion(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the process that made the call (none from manage.py or WSGI). No database constraint:
+    # every call would lock the lease's row to check it, and a stopped process's lease is deleted
+    # a day later, while its calls stay.
+    lease = models.ForeignKey(
+        ProcessLease,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="calls",
+    )
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["conversation", "id"], name="chat_completion_conv_order")]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="chat_completion_conv_order"),
+            # Only the calls in progress: what the sweep looks through (by lease, or by age when there is none).
+            models.Index(
+                fields=["lease", "created_at"], condition=models.Q(status="pending"), name="chat_completion_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"completion {self.pk} ({self.status})"

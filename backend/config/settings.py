@@ -351,8 +351,14 @@ HARUCHAT_LLM_TIMEOUT = env.float("HARUCHAT_LLM_TIMEOUT", default=60.0)
 # Connections a process may hold to the model provider at once (each open
 # stream holds one; more wait for a free one).
 HARUCHAT_LLM_MAX_CONNECTIONS = env.int("HARUCHAT_LLM_MAX_CONNECTIONS", default=10000)
-# A call still "in progress" after this long was abandoned by a process that
-# died; it is closed as failed and refunded (at start-up and every few minutes).
+# Each server process holds a lease it renews every third of this many seconds
+# (chat.services.leases); the calls in progress of a process whose lease expired
+# (killed, crashed) are closed as failed and refunded by the sweep every live
+# process runs every HARUCHAT_CALL_SWEEP_SECONDS: within lease + sweep seconds.
+HARUCHAT_CALL_LEASE_SECONDS = env.float("HARUCHAT_CALL_LEASE_SECONDS", default=30.0)
+HARUCHAT_CALL_SWEEP_SECONDS = env.float("HARUCHAT_CALL_SWEEP_SECONDS", default=15.0)
+# A call made with no lease (manage.py, WSGI) still "in progress" after this
+# long was abandoned; the same sweep closes it.
 HARUCHAT_STALE_CALL_SECONDS = env.int("HARUCHAT_STALE_CALL_SECONDS", default=900)
 # Benchmarks only (bench/gateway_overhead.py): /v1/_bench/passthrough forwards a
 # request to the provider with no auth, quota or record. Never turn on in production.

@@ -4,9 +4,10 @@ start: count the request, store the messages and record the request (one
 batch, one transaction); then the caller asks the model with no transaction
 open; then settle: succeeded (the reply, the answer, the usage), failed
 (the error, the request given back) or cut (a stream that broke off: the
-partial answer kept and counted). A call whose process died is closed by
-`calls_close_stale`. This is the race-safe shape of Zulip's AI summaries:
-never hold a transaction across a model call.
+partial answer kept and counted). A call whose process is gone (its lease
+expired: chat.services.leases) is closed by `calls_close_stale`. This is
+the race-safe shape of Zulip's AI summaries: never hold a transaction
+across a model call.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from rest_framework import status
 
 from accounts.models import User
-from chat.models import Completion, Conversation, Message
+from chat.models import Completion, Conversation, Message, ProcessLease
 from chat.records import (
     completion_record_request,
     completion_record_response,
@@ -33,6 +36,7 @@ from chat.records import (
     with_unstorable_replaced,
 )
 from chat.serializers import MessageOutputSerializer
+from chat.services.leases import lease_held
 from common.errors import ApiError
 from common.sql_batch import Batch, LastId, stored_instance
 from llm.errors import ModelFailed, ProviderError
@@ -154,6 +158,7 @@ def call_start(
         "request_message_id": stored_asked.last_id if stored_asked else answering.pk,
         "provider": provider.name,
         "created_at": now,
+        "lease_id": lease_held(),  # whose calls these are, for the sweep; in the INSERT, so no query of its own
         **columns,
     }
     recorded = writes.insert(Completion, [completion_row], returning=("id",))
@@ -212,8 +217,8 @@ def call_succeed(*, call: PreparedCall, response: dict[str, Any], usage_counted:
 def call_fail(*, call: PreparedCall, error: BaseException) -> ModelCallFailed:
     """Settle a call that produced nothing: record the failure, give the request back, say what went wrong."""
     provider_error = _as_provider_error(call, error)
-    _completion_fail(call.completion, provider_error, call.started)
-    quota_refund(reservation=call.reservation)
+    if _completion_fail(call.completion, provider_error, call.started, only_if_pending=True):
+        quota_refund(reservation=call.reservation)  # else a sweep closed it already, and refunded it
     return ModelCallFailed.from_provider_error(
         provider_error, user_message=call.user_message, completion=call.completion, quota=_refunded(call.reservation)
     )
@@ -247,16 +252,21 @@ def _elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-def _completion_fail(completion: Completion, error: ProviderError, started: float) -> None:
+def _completion_fail(
+    completion: Completion, error: ProviderError, started: float, *, only_if_pending: bool = False
+) -> bool:
+    """Record the failure; with `only_if_pending`, only on a call no sweep has closed. Says whether it wrote."""
     completion.status = Completion.Status.FAILED
     completion.error_code = error.code
     completion.error_detail = unstorable_replaced(str(error.detail))  # it may quote the upstream's own message
     completion.upstream_status = error.upstream_status
     completion.latency_ms = _elapsed_ms(started)
     completion.finished_at = timezone.now()
-    completion.save(
-        update_fields=["status", "error_code", "error_detail", "upstream_status", "latency_ms", "finished_at"]
-    )
+    fields = ("status", "error_code", "error_detail", "upstream_status", "latency_ms", "finished_at")
+    rows = Completion.objects.filter(pk=completion.pk)
+    if only_if_pending:
+        rows = rows.filter(status=Completion.Status.PENDING)
+    return rows.update(**{name: getattr(completion, name) for name in fields}) == 1
 
 
 def _response_record(
@@ -308,26 +318,43 @@ def _refunded(reservation: Reservation) -> QuotaStatus:
 
 
 def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:
-    """Close calls left in progress by a process that died, and give their requests back.
+    """Close calls left in progress by a process that is gone, and give their requests back.
 
-    A call still pending long after any answer could take (HARUCHAT_STALE_CALL_SECONDS)
-    was abandoned; it produced nothing stored.
+    A process renews its lease while it runs (chat.services.leases), so a
+    pending call whose lease expired lost its process (killed, crashed, or
+    cut off from the database for longer than the lease); a live process's
+    calls, however long, are never closed, and the sweeping process never
+    judges its own. A call with no lease (made by manage.py or WSGI, or whose
+    lease was deleted) is closed once pending longer than any answer could
+    take: HARUCHAT_STALE_CALL_SECONDS, or `older_than`. Each is failed as
+    `abandoned`, having produced nothing stored, and refunded in the same
+    transaction by the sweep whose conditional UPDATE closed it, so with a
+    sweep in every process it is still refunded once.
     """
     age = older_than if older_than is not None else dt.timedelta(seconds=settings.HARUCHAT_STALE_CALL_SECONDS)
-    cutoff = timezone.now() - age
+    leases = ProcessLease.objects.filter(pk=OuterRef("lease_id"))
+    abandoned = (
+        Q(status=Completion.Status.PENDING)
+        & ~Exists(leases.filter(expires_at__gte=Now()))  # no live owner: its lease expired, or it has none
+        & (Exists(leases) | Q(created_at__lt=timezone.now() - age))
+    )
+    own = lease_held()
+    candidates = Completion.objects.filter(abandoned)
+    if own is not None:
+        candidates = candidates.exclude(lease_id=own)
     closed = 0
-    for completion_id, user_id, created_at in Completion.objects.filter(
-        status=Completion.Status.PENDING, created_at__lt=cutoff
-    ).values_list("id", "user_id", "created_at"):
-        updated = Completion.objects.filter(pk=completion_id, status=Completion.Status.PENDING).update(
-            status=Completion.Status.FAILED,
-            error_code="abandoned",
-            error_detail="The server stopped before this call finished.",
-            finished_at=timezone.now(),
-        )
-        if updated:  # only the process that closed it refunds it
-            quota_refund_day(user_id=user_id, day=quota_day(created_at))
-            closed += 1
+    for completion_id, user_id, created_at in candidates.order_by().values_list("id", "user_id", "created_at"):
+        with transaction.atomic():
+            # Conditions on the row itself, checked again against a concurrent close (or a renewed lease).
+            updated = Completion.objects.filter(abandoned, pk=completion_id).update(
+                status=Completion.Status.FAILED,
+                error_code="abandoned",
+                error_detail="The server stopped before this call finished.",
+                finished_at=timezone.now(),
+            )
+            if updated:  # only the sweep that closed it refunds it
+                quota_refund_day(user_id=user_id, day=quota_day(created_at))
+                closed += 1
     if closed:
         logger.warning("closed %s abandoned model call(s) and refunded them", closed)
     return closed

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import secrets
 import socket
 import ssl
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
@@ -27,78 +20,7 @@ from chat.selectors import assistant_default
 from chat.services.conversations import conversation_create
 from conftest import PASSWORD, make_member
 from quota.models import DailyUsage
-
-REPO = Path(settings.REPO_DIR)
-BIN = Path(sys.executable).parent
-
-
-def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("HARUCHAT_", "DJANGO_", "DATABASE_URL", "REDIS_URL"))
-    }
-    env.update(
-        HARUCHAT_ENV="production",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="chat.example.com,127.0.0.1,localhost",
-        HARUCHAT_VAR_DIR=str(tmp_path),
-        HARUCHAT_LOG_LEVEL="WARNING",
-    )
-    env.update(extra)
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "python"), "backend/manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def app_process(env: dict[str, str], *uvicorn_args: str) -> Iterator[int]:
-    """One uvicorn process of haruchat on a free port, until the block ends."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(BIN / "uvicorn"),
-            "config.asgi:application",
-            "--app-dir",
-            "backend",
-            "--port",
-            str(port),
-            "--timeout-graceful-shutdown",
-            "2",
-            *uvicorn_args,
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"uvicorn did not start: {process.stderr.read()}") from None
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+from testing.processes import BIN, REPO, app_process, free_port, manage, production_env
 
 
 def test_production_settings_pass_check_deploy(tmp_path):
@@ -155,7 +77,7 @@ def test_uvicorn_serves_https_and_plain_http_is_redirected(tmp_path):
 
     client_context = ssl.create_default_context()
     authority.configure_trust(client_context)
-    with app_process(env, "--ssl-keyfile", str(key_file), "--ssl-certfile", str(cert_file)) as port:
+    with app_process(env, "--ssl-keyfile", str(key_file), "--ssl-certfile", str(cert_file)) as (_, port):
         tls = http.client.HTTPSConnection("localhost", port, context=client_context, timeout=10)
         tls.request("GET", "/api/health")
         response = tls.getresponse()
@@ -164,7 +86,7 @@ def test_uvicorn_serves_https_and_plain_http_is_redirected(tmp_path):
         assert "max-age=31536000" in response.getheader("Strict-Transport-Security")
         assert tls.sock.version() in {"TLSv1.2", "TLSv1.3"}
 
-    with app_process(env) as port:  # the same app reached over plain HTTP
+    with app_process(env) as (_, port):  # the same app reached over plain HTTP
         plain = http.client.HTTPConnection("localhost", port, timeout=10)
         plain.request("GET", "/api/auth/me")
         redirect = plain.getresponse()
@@ -216,7 +138,7 @@ def test_two_app_processes_on_one_postgres_let_exactly_five_of_sixty_through(tmp
 
         redis.Redis.from_url(redis_url).flushdb()
 
-    with app_process(env) as port_a, app_process(env) as port_b:
+    with app_process(env) as (_, port_a), app_process(env) as (_, port_b):
         login_a = http.client.HTTPConnection("127.0.0.1", port_a, timeout=10)
         body = json.dumps({"email": member.email, "password": PASSWORD})
         login_a.request("POST", "/api/auth/login", body=body, headers={"Content-Type": "application/json"})
@@ -269,7 +191,7 @@ def test_health_tells_liveness_from_readiness(anon, db, upstream, settings):
 def test_behind_a_proxy_the_forwarded_scheme_counts_as_https(tmp_path):
     env = production_env(tmp_path)
     assert manage(env, "migrate", "-v0").returncode == 0
-    with app_process(env) as port:
+    with app_process(env) as (_, port):
         client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         client.request("GET", "/api/health/live", headers={"X-Forwarded-Proto": "https"})
         live = client.getresponse()
@@ -286,7 +208,7 @@ def test_collected_static_files_are_served_in_production(tmp_path):
     env = production_env(tmp_path, HARUCHAT_SSL_REDIRECT="false")
     assert manage(env, "collectstatic", "--noinput", "-v0").returncode == 0
     assert manage(env, "migrate", "-v0").returncode == 0
-    with app_process(env) as port:
+    with app_process(env) as (_, port):
         client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         client.request("GET", "/admin/login/")
         page = client.getresponse().read().decode()
@@ -309,7 +231,7 @@ def test_health_probes_by_address_answer_whatever_the_host(tmp_path):
     http://127.0.0.1:PORT over plain HTTP. The probes answer; everything else still refuses that Host."""
     env = production_env(tmp_path, DJANGO_ALLOWED_HOSTS="chat.example.com")
     assert manage(env, "migrate", "-v0").returncode == 0
-    with app_process(env) as port:
+    with app_process(env) as (_, port):
         for path, body in (("/api/health/live", {"status": "ok"}), ("/api/health/ready", None), ("/api/health", None)):
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             connection.request("GET", path)  # Host: 127.0.0.1:PORT, plain HTTP
