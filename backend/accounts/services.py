@@ -135,6 +135,14 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     return user
 
 
+def user_password_set(*, user: User, password: str) -> None:
+    """A new password, after Django's validators accept it (the old one is not asked for: the caller proved
+    the member some other way, e.g. a reset link)."""
+    _password_errors(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+
+
 def user_delete(*, user: User) -> None:
     """Delete a member with their conversations; their tokens stop working."""
     user.delete()

@@ -5,6 +5,8 @@ from accounts import oauth_views, views
 urlpatterns = [
     path("signup", views.SignupView.as_view(), name="auth-signup"),
     path("registration", views.RegistrationView.as_view(), name="auth-registration"),
+    path("password-reset", views.PasswordResetView.as_view(), name="auth-password-reset"),
+    path("password-reset/confirm", views.PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
     path("login", views.LoginView.as_view(), name="auth-login"),
     path("refresh", views.RefreshView.as_view(), name="auth-refresh"),
     path("logout", views.LogoutView.as_view(), name="auth-logout"),

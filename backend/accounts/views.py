@@ -16,8 +16,9 @@ from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import services
 from accounts.login_attempts import client_ip
-from accounts.registration import MODES, registration_check, registration_domains, signup_slot
 from accounts.models import User
+from accounts.password_reset import password_reset_confirm, password_reset_request
+from accounts.registration import MODES, registration_check, registration_domains, signup_slot
 from accounts.serializers import TokenPairOutputSerializer, UserOutputSerializer, validate_born_year
 
 
@@ -41,6 +42,42 @@ class SignupView(APIView):
             user = services.user_create(**data.validated_data)
         body = {**services.user_tokens_issue(user=user), "user": UserOutputSerializer(user).data}
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PasswordResetView(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+
+    @extend_schema(request=InputSerializer, responses={202: None}, summary="Mail a password reset link")
+    def post(self, request: Request) -> Response:
+        """202 whether or not the address is registered; a registered one gets a single-use link by mail."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset_request(
+            email=data.validated_data["email"],
+            web_app_url=request.build_absolute_uri(settings.HARUCHAT_WEB_APP_URL),
+        )
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    class InputSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=300)
+        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+    @extend_schema(request=InputSerializer, responses={204: None}, summary="Set a new password with a reset link")
+    def post(self, request: Request) -> Response:
+        """The new password; every refresh token, session and access token of the member ends."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset_confirm(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RegistrationView(APIView):

@@ -35,6 +35,14 @@ def check_haruchat_settings(app_configs: Any = None, **kwargs: Any) -> list[Erro
         errors.append(
             Error("HARUCHAT_LLM_MODEL must name a model when HARUCHAT_LLM_PROVIDER=openai_compat.", id="haruchat.E004")
         )
+    if settings.HARUCHAT_REGISTRATION not in ("open", "invite", "closed"):
+        errors.append(
+            Error(
+                f"HARUCHAT_REGISTRATION={settings.HARUCHAT_REGISTRATION!r} is not a registration mode.",
+                hint="Use open, invite or closed.",
+                id="haruchat.E006",
+            )
+        )
     return errors
 
 

@@ -75,10 +75,12 @@ INSTALLED_APPS = [
 # ASGI their hooks run on the event loop instead of two thread hops each.
 MIDDLEWARE = [
     "common.middleware.RequestIdMiddleware",
-    "common.middleware.HealthProbeMiddleware",
     "common.async_middleware.SecurityMiddleware",
     "common.middleware.StaticFilesMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Before anything reads the Host header (CommonMiddleware); after HSTS, the probes'
+    # exemption from the HTTPS redirect and CORS.
+    "common.middleware.HealthProbeMiddleware",
     "common.async_middleware.SessionMiddleware",
     "common.async_middleware.CommonMiddleware",
     "common.async_middleware.CsrfViewMiddleware",
@@ -282,6 +284,13 @@ HARUCHAT_KAKAO_AUTH_URL = env.str("HARUCHAT_KAKAO_AUTH_URL", default="https://ka
 HARUCHAT_KAKAO_API_URL = env.str("HARUCHAT_KAKAO_API_URL", default="https://kapi.kakao.com")
 # The web app the browser returns to after an OAuth login (default: served here, at /).
 HARUCHAT_WEB_APP_URL = env.str("HARUCHAT_WEB_APP_URL", default="/")
+
+# Mail (password reset links): printed to the console unless HARUCHAT_EMAIL_URL names a server,
+# e.g. smtp+tls://user:password@smtp.example.com:587 (django-environ's email URL).
+vars().update(env.email_url("HARUCHAT_EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("HARUCHAT_EMAIL_FROM", default="haruchat <noreply@localhost>")
+# A reset link works once, for this long.
+PASSWORD_RESET_TIMEOUT = env.int("HARUCHAT_PASSWORD_RESET_SECONDS", default=3600)
 
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}

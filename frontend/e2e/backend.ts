@@ -16,6 +16,7 @@ declare module "vitest" {
     baseUrl: string;
     dailyLimit: number;
     standinUrl: string;
+    mailDir: string;
   }
 }
 
@@ -94,6 +95,7 @@ export default async function setup(project: TestProject) {
     HARUCHAT_SIGNUP_MAX_PER_IP: "1000", // every browser test signs up from this one address
     HARUCHAT_DEFAULT_MAX_TOKENS: "48",
     HARUCHAT_LOG_LEVEL: "WARNING",
+    HARUCHAT_EMAIL_URL: `filemail:///${join(varDir, "mail")}`, // the reset test reads the mail sent (absolute path)
   };
   const migrate = spawnSync(python, ["backend/manage.py", "migrate", "--noinput", "-v0"], { cwd: repo, env });
   if (migrate.status !== 0) throw new Error(`migrate failed: ${migrate.stderr}`);
@@ -108,6 +110,7 @@ export default async function setup(project: TestProject) {
   project.provide("baseUrl", baseUrl);
   project.provide("dailyLimit", DAILY_LIMIT);
   project.provide("standinUrl", standinUrl);
+  project.provide("mailDir", join(varDir, "mail"));
   return () => {
     child.kill("SIGTERM");
     standins.kill("SIGTERM");

@@ -9,6 +9,7 @@ import { HomePage } from "./pages/HomePage";
 import { AccountPage } from "./pages/AccountPage";
 import { LoginPage, SignupPage } from "./pages/AuthPages";
 import { OAuthPage } from "./pages/OAuthPage";
+import { ForgotPasswordPage, ResetPasswordPage } from "./pages/PasswordResetPages";
 import { AppStateProvider } from "./state";
 
 /** Chat pages are for members: anyone else goes to the login page, which brings them back here. */
@@ -62,6 +63,8 @@ export function App() {
           <Route path="/login" element={<LoginPage />} />
           <Route path="/signup" element={<SignupPage />} />
           <Route path="/oauth" element={<OAuthPage />} />
+          <Route path="/forgot" element={<ForgotPasswordPage />} />
+          <Route path="/reset/:token" element={<ResetPasswordPage />} />
           <Route element={<RequireMember />}>
             <Route path="/" element={<HomePage />} />
             <Route path="/c/:id" element={<ConversationPage />} />

@@ -140,8 +140,8 @@ export async function authorizedFetch(path: string, init: RequestInit = {}, retr
 export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   const response = await authorizedFetch(path, init);
   if (!response.ok) throw await errorFrom(response);
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
+  const text = await response.text(); // 202 and 204 come with no body
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 /** A JSON body; name its schema type (`post<Schemas["…Request"]>(…)`) so the server's fields are checked. */
@@ -159,6 +159,16 @@ export async function signup(fields: Schemas["SignupInputRequest"]): Promise<Use
   tokens.set(pair.access, pair.refresh);
   return pair.user;
 }
+
+/** Asks for a reset link by mail; the answer is the same whether or not the address is registered. */
+export const requestPasswordReset = (email: string) =>
+  api<void>("/api/auth/password-reset", post<Schemas["PasswordResetInputRequest"]>({ email }));
+
+export const confirmPasswordReset = (token: string, password: string) =>
+  api<void>("/api/auth/password-reset/confirm", post<Schemas["PasswordResetConfirmInputRequest"]>({ token, password }));
+
+export type Registration = Schemas["RegistrationOutput"];
+export const registration = () => api<Registration>("/api/auth/registration");
 
 export async function logout(): Promise<void> {
   const refresh = tokens.refresh;

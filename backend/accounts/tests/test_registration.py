@@ -71,7 +71,10 @@ def test_registration_limited_to_a_schools_email_domain(anon, settings):
     settings.HARUCHAT_REGISTRATION_DOMAINS = ["school.example", "@Staff.School.Example"]
     outside = signup(anon, "someone@gmail.example")
     assert outside.status_code == 400
-    assert outside.json()["code"] == "email_domain_not_allowed" and "school.example" in outside.json()["errors"]["email"][0]
+    assert (
+        outside.json()["code"] == "email_domain_not_allowed"
+        and "school.example" in outside.json()["errors"]["email"][0]
+    )
     assert signup(anon, "student@School.Example").status_code == 201
     assert signup(anon, "teacher@staff.school.example").status_code == 201
     assert signup(anon, "evil@notschool.example").status_code == 400
@@ -94,3 +97,12 @@ def test_a_first_provider_login_follows_the_same_rules(live_uvicorn, oauth_stand
     settings.HARUCHAT_REGISTRATION = "open"
     assert "code" in dance(live_uvicorn, "github")[1]
     assert User.objects.count() == 1
+
+
+def test_a_mistyped_registration_mode_stops_the_server_checks(settings):
+    from django.core.checks import run_checks
+
+    settings.HARUCHAT_REGISTRATION = "opne"
+    assert [e.id for e in run_checks() if e.id == "haruchat.E006"] == ["haruchat.E006"]
+    settings.HARUCHAT_REGISTRATION = "closed"
+    assert not [e for e in run_checks() if e.id == "haruchat.E006"]

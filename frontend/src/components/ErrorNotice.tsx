@@ -24,6 +24,9 @@ export function describeError(
       return t("errQuota", { time: formatResetTime(resetsAt, quota?.time_zone) });
     }
     if (error.code === "offline") return t("errOffline");
+    if (error.code === "invalid_reset_token") return t("errResetLink");
+    if (error.code === "registration_closed") return t("registrationClosed");
+    if (error.code === "signup_throttled") return t("errSignupThrottled");
     if (error.status >= 502 || error.code.startsWith("upstream") || error.code === "model_error") return t("errModel");
     return error.message;
   }

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import * as api from "../api";
 import { ErrorNotice } from "../components/ErrorNotice";
@@ -14,7 +14,7 @@ function useAfterLogin() {
   return { next, done: () => navigate(next, { replace: true }) };
 }
 
-function AuthFrame({ title, children }: { title: string; children: React.ReactNode }) {
+export function AuthFrame({ title, children }: { title: string; children: React.ReactNode }) {
   const { t } = useI18n();
   return (
     <div className="auth">
@@ -95,6 +95,9 @@ export function LoginPage() {
           {t("logIn")}
         </button>
       </form>
+      <p className="muted">
+        <Link to="/forgot">{t("forgotPassword")}</Link>
+      </p>
       <ProviderButtons next={next} />
       <p className="muted">
         {t("noAccount")} <Link to={next === "/" ? "/signup" : `/signup?next=${encodeURIComponent(next)}`}>{t("createAccount")}</Link>
@@ -111,6 +114,10 @@ export function SignupPage() {
   const [busy, setBusy] = useState(false);
   const set = (name: keyof typeof fields) => (event: React.ChangeEvent<HTMLInputElement>) =>
     setFields({ ...fields, [name]: event.target.value });
+  const [registration, setRegistration] = useState<api.Registration | null>(null);
+  useEffect(() => {
+    api.registration().then(setRegistration, () => setRegistration(null)); // unknown: offer the form
+  }, []);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -132,8 +139,24 @@ export function SignupPage() {
     }
   }
 
+  if (registration?.mode === "closed") {
+    return (
+      <AuthFrame title={t("signUp")}>
+        <p role="status" className="notice">
+          {t("registrationClosed")}
+        </p>
+        <p className="muted">
+          {t("haveAccount")} <Link to={next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`}>{t("logIn")}</Link>
+        </p>
+      </AuthFrame>
+    );
+  }
+
   return (
     <AuthFrame title={t("signUp")}>
+      {registration && registration.domains.length > 0 && (
+        <p className="notice">{t("signupDomains", { domains: registration.domains.join(", ") })}</p>
+      )}
       <form onSubmit={submit} className="stack">
         <label>
           {t("email")}
