@@ -46,10 +46,18 @@ def registration_allows_email(email: str | None) -> bool:
     return bool(email) and email.rsplit("@", 1)[-1].lower() in domains
 
 
-def registration_check(*, email: str | None) -> None:
-    """Refuse a new member the deployment's rules don't admit (403 closed, 400 outside the domains)."""
-    if settings.HARUCHAT_REGISTRATION != OPEN:
-        # `invite` admits only sign-ups with a group's invite code, which arrive with groups.
+class InviteRequired(RegistrationClosed):
+    default_detail = "Sign-up here needs an invite code from your group's operator."
+    default_code = "invite_required"
+
+
+def registration_check(*, email: str | None, invite_code: str | None = None) -> None:
+    """Refuse a new member the deployment's rules don't admit: 403 when closed, or invite-only without a
+    code (the code itself is checked as the member joins), 400 outside the email domains."""
+    mode = settings.HARUCHAT_REGISTRATION
+    if mode == INVITE and not invite_code:
+        raise InviteRequired()
+    if mode not in (OPEN, INVITE):
         raise RegistrationClosed()
     if not registration_allows_email(email):
         raise exceptions.ValidationError(

@@ -20,6 +20,7 @@ from accounts.models import User
 from accounts.password_reset import password_reset_confirm, password_reset_request
 from accounts.registration import MODES, registration_check, registration_domains, signup_slot
 from accounts.serializers import TokenPairOutputSerializer, UserOutputSerializer, validate_born_year
+from groups.services import InvalidInvite, group_join
 
 
 class SignupView(APIView):
@@ -32,14 +33,29 @@ class SignupView(APIView):
         nickname = serializers.CharField(max_length=50)
         born_year = serializers.IntegerField(required=False, allow_null=True, validators=[validate_born_year])
         job = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        invite_code = serializers.CharField(
+            max_length=40,
+            required=False,
+            allow_blank=True,
+            help_text="Joins the invite's group (required when invite-only).",
+        )
 
     @extend_schema(request=InputSerializer, responses={201: TokenPairOutputSerializer}, summary="Sign up")
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        registration_check(email=data.validated_data["email"])
+        fields = dict(data.validated_data)
+        invite_code = fields.pop("invite_code", "").strip()
+        registration_check(email=fields["email"], invite_code=invite_code)
         with signup_slot(ip=client_ip(request)):
-            user = services.user_create(**data.validated_data)
+            # Not one transaction: the password is hashed with no database connection held.
+            user = services.user_create(**fields)
+            if invite_code:
+                try:
+                    group_join(user=user, code=invite_code)
+                except InvalidInvite:
+                    user.delete()  # a bad code leaves no account behind
+                    raise
         body = {**services.user_tokens_issue(user=user), "user": UserOutputSerializer(user).data}
         return Response(body, status=status.HTTP_201_CREATED)
 

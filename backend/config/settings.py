@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "quota",
     "llm",
     "chat",
+    "groups",
     "gateway",
 ]
 

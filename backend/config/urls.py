@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import oauth_views
 from common.views import HealthView, LivenessView, web_app_missing
 from gateway.views import ApiKeyDetailView, ApiKeyListView
+from groups.views import JoinView
 from quota.views import QuotaView
 
 urlpatterns = [
@@ -17,7 +18,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),  # shadowed above; kept so allauth's flows can reverse its names
     path("api/auth/api-keys", ApiKeyListView.as_view(), name="api-key-list"),
     path("api/auth/api-keys/<int:key_id>", ApiKeyDetailView.as_view(), name="api-key-detail"),
+    path("api/auth/join", JoinView.as_view(), name="auth-join"),
     path("api/auth/", include("accounts.urls")),
+    path("api/", include("groups.urls")),
     path("api/quota", QuotaView.as_view(), name="quota"),
     path("api/health", HealthView.as_view(), name="health"),
     path("api/health/ready", HealthView.as_view(), name="health-ready"),

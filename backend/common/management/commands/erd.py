@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models
 
-DIAGRAM_APPS = ("accounts", "chat", "quota", "gateway")
+DIAGRAM_APPS = ("accounts", "chat", "quota", "gateway", "groups")
 ERD_PATH = Path(settings.REPO_DIR) / "docs" / "erd.md"
 
 HEADER = """# haruchat: entity-relationship diagram

@@ -1,0 +1,168 @@
+"""Groups and invites: who may do what (object- and function-level authorization), and enrolment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+import requests
+from django.utils import timezone
+
+from conftest import PASSWORD, client_for, make_member
+from groups.models import Group, Invite, Membership
+from groups.services import invite_create
+
+
+@pytest.fixture
+def world(db):
+    """An admin, two groups each with its operator, and a plain member."""
+    admin = make_member(email="admin@example.com", nickname="admin")
+    admin.is_staff = True
+    admin.save()
+    class_a, class_b = Group.objects.create(name="Class A"), Group.objects.create(name="Class B")
+    operator_a = make_member(email="op-a@example.com", nickname="op-a")
+    operator_b = make_member(email="op-b@example.com", nickname="op-b")
+    Membership.objects.create(group=class_a, user=operator_a, role=Membership.Role.OPERATOR)
+    Membership.objects.create(group=class_b, user=operator_b, role=Membership.Role.OPERATOR)
+    member = make_member(email="student@example.com", nickname="student")
+    Membership.objects.create(group=class_a, user=member)
+
+    class World:
+        pass
+
+    w = World()
+    w.admin, w.class_a, w.class_b, w.operator_a, w.operator_b, w.member = (
+        admin, class_a, class_b, operator_a, operator_b, member,
+    )  # fmt: skip
+    return w
+
+
+def test_an_admin_creates_groups_and_sees_all_an_operator_only_theirs_a_member_none(world):
+    created = client_for(world.admin).post("/api/groups", {"name": "Cohort 7", "daily_limit": 20}, format="json")
+    assert created.status_code == 201 and created.json()["daily_limit"] == 20
+    assert len(client_for(world.admin).get("/api/groups").json()) == 3
+    assert [g["name"] for g in client_for(world.operator_a).get("/api/groups").json()] == ["Class A"]
+    assert client_for(world.member).get("/api/groups").json() == []
+    for who in (world.operator_a, world.member):
+        refused = client_for(who).post("/api/groups", {"name": "mine"}, format="json")
+        assert refused.status_code == 403 and refused.json()["code"] == "admin_only"
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/api/groups/{b}"),
+        ("patch", "/api/groups/{b}"),
+        ("delete", "/api/groups/{b}"),
+        ("get", "/api/groups/{b}/invites"),
+        ("post", "/api/groups/{b}/invites"),
+        ("delete", "/api/groups/{b}/invites/{invite_b}"),
+    ],
+)
+def test_an_operator_of_one_group_gets_404_for_anothers_and_a_member_for_any(world, method, path):
+    invite_b = invite_create(group=world.class_b, created_by=world.operator_b)
+    url = path.format(b=world.class_b.pk, invite_b=invite_b.pk)
+    for who in (world.operator_a, world.member):
+        answer = getattr(client_for(who), method)(url, {"name": "taken over"}, format="json")
+        assert answer.status_code == 404, (who.email, answer.content)
+    world.class_b.refresh_from_db()
+    invite_b.refresh_from_db()
+    assert world.class_b.name == "Class B" and invite_b.revoked_at is None
+
+
+def test_an_operator_runs_their_group_but_only_an_admin_deletes_it(world):
+    operator = client_for(world.operator_a)
+    url = f"/api/groups/{world.class_a.pk}"
+    assert operator.patch(url, {"daily_limit": 10, "description": "Mon 9am"}, format="json").json()["daily_limit"] == 10
+    assert operator.delete(url).status_code == 403
+    assert client_for(world.admin).delete(url).status_code == 204
+    assert not Group.objects.filter(pk=world.class_a.pk).exists()
+
+
+def test_invites_are_made_listed_and_revoked_by_the_groups_operator(world):
+    operator = client_for(world.operator_a)
+    made = operator.post(f"/api/groups/{world.class_a.pk}/invites", {"max_uses": 30}, format="json").json()
+    assert made["max_uses"] == 30 and made["uses"] == 0
+    assert made["url"] == f"http://testserver/#/join/{made['code']}"
+    assert [i["code"] for i in operator.get(f"/api/groups/{world.class_a.pk}/invites").json()] == [made["code"]]
+    assert operator.delete(f"/api/groups/{world.class_a.pk}/invites/{made['id']}").status_code == 204
+    assert operator.get(f"/api/groups/{world.class_a.pk}/invites").json() == []
+    newcomer = make_member(email="late@example.com", nickname="late")
+    refused = client_for(newcomer).post("/api/auth/join", {"code": made["code"]}, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_invite"
+
+
+def test_a_member_joins_with_a_live_code_once_and_not_with_a_dead_one(world):
+    live = invite_create(group=world.class_b, created_by=world.operator_b, max_uses=1)
+    expired = invite_create(
+        group=world.class_b, created_by=world.operator_b, expires_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    member = client_for(world.member)
+    joined = member.post("/api/auth/join", {"code": live.code}, format="json")
+    assert joined.status_code == 200 and joined.json()["name"] == "Class B"
+    assert member.post("/api/auth/join", {"code": live.code}, format="json").status_code == 200  # already in: no use
+    live.refresh_from_db()
+    assert live.uses == 1
+    assert Membership.objects.filter(user=world.member).count() == 2  # Class A and Class B
+    someone = client_for(make_member(email="x@example.com", nickname="x"))
+    for code in (live.code, expired.code, "no-such-code"):
+        assert someone.post("/api/auth/join", {"code": code}, format="json").json()["code"] == "invalid_invite"
+
+
+def test_concurrent_joins_never_pass_an_invites_maximum(live_uvicorn):
+    group = Group.objects.create(name="Workshop")
+    operator = make_member(email="op@example.com", nickname="op")
+    invite = invite_create(group=group, created_by=operator, max_uses=3)
+    tokens = [
+        requests.post(
+            f"{live_uvicorn.url}/api/auth/signup",
+            json={"email": f"j{n}@example.com", "password": PASSWORD, "nickname": f"j{n}"},
+        ).json()["access"]
+        for n in range(10)
+    ]
+    barrier, statuses = threading.Barrier(10), []
+
+    def join(token: str) -> None:
+        barrier.wait()
+        answer = requests.post(
+            f"{live_uvicorn.url}/api/auth/join",
+            json={"code": invite.code},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=join, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 3 + [400] * 7
+    assert Membership.objects.filter(group=group).count() == 3
+    assert Invite.objects.get(pk=invite.pk).uses == 3
+
+
+@pytest.mark.django_db
+def test_invite_only_registration_needs_a_live_code_and_enrols_the_new_member(anon, settings):
+    settings.HARUCHAT_REGISTRATION = "invite"
+    group = Group.objects.create(name="Class C")
+    invite = invite_create(group=group, created_by=make_member(email="op@example.com", nickname="op"))
+    body = {"email": "new@example.com", "password": PASSWORD, "nickname": "new"}
+    missing = anon.post("/api/auth/signup", body, format="json")
+    assert missing.status_code == 403 and missing.json()["code"] == "invite_required"
+    wrong = anon.post("/api/auth/signup", {**body, "invite_code": "nope"}, format="json")
+    assert wrong.status_code == 400 and wrong.json()["code"] == "invalid_invite"
+    assert not Membership.objects.filter(user__email="new@example.com").exists()
+    signed_up = anon.post("/api/auth/signup", {**body, "invite_code": invite.code}, format="json")
+    assert signed_up.status_code == 201
+    assert Membership.objects.get(user__email="new@example.com").group == group
+    assert anon.get("/api/auth/registration").json()["mode"] == "invite"
+
+
+@pytest.mark.django_db
+def test_an_open_sign_up_with_a_code_joins_the_group_too(anon):
+    group = Group.objects.create(name="Open class")
+    invite = invite_create(group=group, created_by=make_member(email="op@example.com", nickname="op"))
+    body = {"email": "o@example.com", "password": PASSWORD, "nickname": "o", "invite_code": invite.code}
+    assert anon.post("/api/auth/signup", body, format="json").status_code == 201
+    assert Membership.objects.filter(group=group, user__email="o@example.com").exists()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from groups import views
+
+urlpatterns = [
+    path("groups", views.GroupListView.as_view(), name="group-list"),
+    path("groups/<int:group_id>", views.GroupDetailView.as_view(), name="group-detail"),
+    path("groups/<int:group_id>/invites", views.InviteListView.as_view(), name="invite-list"),
+    path("groups/<int:group_id>/invites/<int:invite_id>", views.InviteDetailView.as_view(), name="invite-detail"),
+]
