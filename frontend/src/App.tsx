@@ -9,6 +9,7 @@ import { HomePage } from "./pages/HomePage";
 import { AccountPage } from "./pages/AccountPage";
 import { LoginPage, SignupPage } from "./pages/AuthPages";
 import { OAuthPage } from "./pages/OAuthPage";
+import { JoinPage } from "./pages/JoinPage";
 import { ForgotPasswordPage, ResetPasswordPage } from "./pages/PasswordResetPages";
 import { AppStateProvider } from "./state";
 
@@ -69,6 +70,7 @@ export function App() {
             <Route path="/" element={<HomePage />} />
             <Route path="/c/:id" element={<ConversationPage />} />
             <Route path="/account" element={<AccountPage />} />
+            <Route path="/join/:code" element={<JoinPage />} />
           </Route>
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

@@ -168,6 +168,14 @@ export const confirmPasswordReset = (token: string, password: string) =>
   api<void>("/api/auth/password-reset/confirm", post<Schemas["PasswordResetConfirmInputRequest"]>({ token, password }));
 
 export type Registration = Schemas["RegistrationOutput"];
+export type Group = Schemas["GroupOutput"];
+/** Joins the group of an invite code (a member already in it stays, and uses nothing up). */
+export const joinGroup = (code: string) => api<Group>("/api/auth/join", post<Schemas["JoinInputRequest"]>({ code }));
+
+/** The invite code of a `next` path that is a join link (`/join/CODE`), if it is one. */
+export function inviteCodeIn(next: string): string | null {
+  return /^\/join\/([\w-]+)$/.exec(next)?.[1] ?? null;
+}
 export const registration = () => api<Registration>("/api/auth/registration");
 
 export async function logout(): Promise<void> {

@@ -25,6 +25,8 @@ export function describeError(
     }
     if (error.code === "offline") return t("errOffline");
     if (error.code === "invalid_reset_token") return t("errResetLink");
+    if (error.code === "invalid_invite") return t("errInvite");
+    if (error.code === "invite_required") return t("inviteRequired");
     if (error.code === "registration_closed") return t("registrationClosed");
     if (error.code === "signup_throttled") return t("errSignupThrottled");
     if (error.status >= 502 || error.code.startsWith("upstream") || error.code === "model_error") return t("errModel");

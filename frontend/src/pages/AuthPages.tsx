@@ -114,6 +114,7 @@ export function SignupPage() {
   const [busy, setBusy] = useState(false);
   const set = (name: keyof typeof fields) => (event: React.ChangeEvent<HTMLInputElement>) =>
     setFields({ ...fields, [name]: event.target.value });
+  const inviteCode = api.inviteCodeIn(next); // signing up from an invite link (#/join/CODE)
   const [registration, setRegistration] = useState<api.Registration | null>(null);
   useEffect(() => {
     api.registration().then(setRegistration, () => setRegistration(null)); // unknown: offer the form
@@ -130,6 +131,7 @@ export function SignupPage() {
         nickname: fields.nickname,
         born_year: fields.born_year ? Number(fields.born_year) : null,
         job: fields.job,
+        ...(inviteCode ? { invite_code: inviteCode } : {}),
       });
       done();
     } catch (caught) {
@@ -139,11 +141,11 @@ export function SignupPage() {
     }
   }
 
-  if (registration?.mode === "closed") {
+  if (registration?.mode === "closed" || (registration?.mode === "invite" && !inviteCode)) {
     return (
       <AuthFrame title={t("signUp")}>
         <p role="status" className="notice">
-          {t("registrationClosed")}
+          {registration.mode === "invite" ? t("inviteRequired") : t("registrationClosed")}
         </p>
         <p className="muted">
           {t("haveAccount")} <Link to={next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`}>{t("logIn")}</Link>
@@ -154,6 +156,7 @@ export function SignupPage() {
 
   return (
     <AuthFrame title={t("signUp")}>
+      {inviteCode && <p className="notice">{t("signingUpWithInvite")}</p>}
       {registration && registration.domains.length > 0 && (
         <p className="notice">{t("signupDomains", { domains: registration.domains.join(", ") })}</p>
       )}
