@@ -11,6 +11,7 @@ No token travels in a URL.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from typing import Any
 from urllib.parse import quote
@@ -30,10 +31,14 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponseRedirect
 
 from accounts.models import User, normalize_email
-from accounts.registration import OPEN, registration_allows_email
+from accounts.registration import INVITE, OPEN, registration_allows_email
 from accounts.services import user_credentials_revoke_all
+from groups.services import InvalidInvite, group_join
 
 ONE_TIME_CODE_SECONDS = 120
+# Where the web app goes after the login (a path of its own), kept in the session from the start.
+NEXT_SESSION_KEY = "haruchat_oauth_next"
+JOIN_PATH = re.compile(r"^/join/([\w-]+)$")
 PROVIDER_NAMES = {"github": "GitHub", "kakao": "Kakao"}
 
 
@@ -107,13 +112,29 @@ def safe_next(next_path: str | None) -> str:
     return next_path
 
 
+def _invite_code(request: HttpRequest) -> str | None:
+    """The invite code of the login's `next`, when the login started from an invite link (#/join/CODE)."""
+    match = JOIN_PATH.match(request.session.get(NEXT_SESSION_KEY, ""))
+    return match.group(1) if match else None
+
+
+def _join_or_undo(*, user: User, code: str) -> None:
+    """Join the invite's group; a dead code undoes the new member (the caller's transaction) and says so."""
+    try:
+        group_join(user=user, code=code)
+    except InvalidInvite:
+        raise ImmediateHttpResponse(HttpResponseRedirect(web_app_url("/login?oauth_error=invite"))) from None
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """Members from GitHub or Kakao: nickname from the profile, errors back to the web app."""
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         """A provider makes a new member only under the rules a sign-up follows (mode, email domains);
         otherwise the browser lands on the web app's login page saying so (not allauth's HTML page)."""
-        if settings.HARUCHAT_REGISTRATION == OPEN and registration_allows_email(sociallogin.user.email):
+        mode = settings.HARUCHAT_REGISTRATION
+        admitted = mode == OPEN or (mode == INVITE and _invite_code(request) is not None)
+        if admitted and registration_allows_email(sociallogin.user.email):
             return True
         raise ImmediateHttpResponse(HttpResponseRedirect(web_app_url("/login?oauth_error=closed")))
 
@@ -159,7 +180,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         """
         try:
             with transaction.atomic():
-                return super().save_user(request, sociallogin, form)
+                user = super().save_user(request, sociallogin, form)
+                if settings.HARUCHAT_REGISTRATION == INVITE:  # admitted by the invite link it came from
+                    _join_or_undo(user=user, code=_invite_code(request) or "")
+                return user
         except IntegrityError:
             account = (
                 SocialAccount.objects.select_related("user")

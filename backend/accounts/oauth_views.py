@@ -30,7 +30,7 @@ from accounts.services import user_tokens_issue
 from common.errors import ApiError
 from common.exceptions import page_not_found
 
-NEXT_SESSION_KEY = "haruchat_oauth_next"
+NEXT_SESSION_KEY = oauth.NEXT_SESSION_KEY
 PROVIDER_SESSION_KEY = "haruchat_oauth_provider"
 RESTARTED_SESSION_KEY = "haruchat_oauth_restarted"
 logger = logging.getLogger(__name__)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.schema import ErrorSerializer
 from groups import selectors, services
 from groups.models import Group, Invite
 
@@ -45,7 +46,11 @@ class GroupListView(APIView):
     def get(self, request: Request) -> Response:
         return Response(GroupOutputSerializer(selectors.group_list(user=request.user), many=True).data)
 
-    @extend_schema(request=GroupInputSerializer, responses={201: GroupOutputSerializer}, summary="Create (admin)")
+    @extend_schema(
+        request=GroupInputSerializer,
+        responses={201: GroupOutputSerializer, 403: OpenApiResponse(ErrorSerializer, description="Not an admin")},
+        summary="Create (admin)",
+    )
     def post(self, request: Request) -> Response:
         _admin_only(request)
         data = GroupInputSerializer(data=request.data)
@@ -66,7 +71,10 @@ class GroupDetailView(APIView):
         data.is_valid(raise_exception=True)
         return Response(GroupOutputSerializer(services.group_update(group=group, data=data.validated_data)).data)
 
-    @extend_schema(responses={204: None}, summary="Delete (admin)")
+    @extend_schema(
+        responses={204: None, 403: OpenApiResponse(ErrorSerializer, description="An operator, not an admin")},
+        summary="Delete (admin)",
+    )
     def delete(self, request: Request, group_id: int) -> Response:
         group = selectors.group_get(user=request.user, group_id=group_id)
         _admin_only(request)

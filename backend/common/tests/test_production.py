@@ -256,3 +256,22 @@ def test_check_deploy_still_catches_bad_security_settings_behind_our_middleware(
     result = manage(production_env(tmp_path, **setting), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
     assert django_id in result.stdout + result.stderr
+
+
+def test_the_sign_up_limit_is_shared_by_every_process_through_redis(tmp_path):
+    redis_url = _redis_url()
+    if redis_url is None:
+        pytest.skip("needs Redis at 127.0.0.1:6379")
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = production_env(tmp_path, HARUCHAT_SSL_REDIRECT="false", REDIS_URL=redis_url, HARUCHAT_SIGNUP_MAX_PER_IP="4")
+    assert manage(env, "migrate", "-v0").returncode == 0
+    statuses = []
+    with app_process(env) as (_, port_a), app_process(env) as (_, port_b):
+        for n in range(8):  # alternating between the two processes
+            client = http.client.HTTPConnection("127.0.0.1", (port_a, port_b)[n % 2], timeout=30)
+            body = json.dumps({"email": f"flood{n}@example.com", "password": PASSWORD, "nickname": f"f{n}"})
+            client.request("POST", "/api/auth/signup", body=body, headers={"Content-Type": "application/json"})
+            statuses.append(client.getresponse().status)
+    assert statuses == [201] * 4 + [429] * 4

@@ -166,3 +166,19 @@ def test_an_open_sign_up_with_a_code_joins_the_group_too(anon):
     body = {"email": "o@example.com", "password": PASSWORD, "nickname": "o", "invite_code": invite.code}
     assert anon.post("/api/auth/signup", body, format="json").status_code == 201
     assert Membership.objects.filter(group=group, user__email="o@example.com").exists()
+
+
+def test_invite_only_admits_a_first_provider_login_only_from_an_invite_link(live_uvicorn, oauth_standins, settings):
+    from accounts.models import User
+    from accounts.tests.test_oauth import dance
+
+    settings.HARUCHAT_REGISTRATION = "invite"
+    group = Group.objects.create(name="Class D")
+    invite = invite_create(group=group, created_by=make_member(email="op@example.com", nickname="op"))
+    assert dance(live_uvicorn, "github")[1].get("oauth_error") == "closed"  # no invite link
+    assert dance(live_uvicorn, "github", next_path="/join/not-a-code")[1].get("oauth_error") == "invite"
+    assert not User.objects.filter(email="octocat@example.com").exists()
+    path, query, _ = dance(live_uvicorn, "github", next_path=f"/join/{invite.code}")
+    assert (path, query["next"]) == ("/oauth", f"/join/{invite.code}")
+    member = User.objects.get(email="octocat@example.com")
+    assert Membership.objects.get(user=member).group == group

@@ -4,8 +4,16 @@ import * as api from "../api";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { LanguageSwitch } from "../components/LanguageSwitch";
 import { ProviderButtons } from "../components/ProviderButtons";
-import { useI18n } from "../i18n";
+import { useI18n, type MessageKey } from "../i18n";
 import { safeNext } from "../next";
+
+/** Why a provider login came back to the login page (`?oauth_error=`), as a message; anything else: failed. */
+const OAUTH_MESSAGES: Record<string, MessageKey> = {
+  denied: "oauthDenied",
+  unavailable: "oauthUnavailable",
+  closed: "registrationClosed",
+  invite: "errInvite",
+};
 
 function useAfterLogin() {
   const [params] = useSearchParams();
@@ -42,16 +50,8 @@ export function LoginPage() {
   const expired = Boolean((location.state as { expired?: boolean } | null)?.expired);
   const [params] = useSearchParams();
   const oauthError = params.get("oauth_error");
-  const oauthMessage =
-    oauthError === "denied"
-      ? t("oauthDenied")
-      : oauthError === "unavailable"
-        ? t("oauthUnavailable")
-        : oauthError === "closed"
-          ? t("registrationClosed")
-          : oauthError
-            ? t("oauthFailed")
-            : null;
+  const oauthKey = oauthError ? (OAUTH_MESSAGES[oauthError] ?? "oauthFailed") : null;
+  const oauthMessage = oauthKey ? t(oauthKey) : null;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
