@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import OuterRef
 from django.utils import timezone
 
 from accounts.models import User
@@ -20,6 +21,7 @@ from chat.services.calls import NewConversation, PreparedCall, call_start
 from common.sql_batch import Sql
 from gateway.models import ApiKey
 from llm.providers import get_provider
+from quota.services import group_allowance_subqueries
 
 logger = logging.getLogger(__name__)
 
@@ -70,12 +72,15 @@ def api_key_authenticate(secret: str) -> ApiKey | None:
         return remembered[1]
     key = (
         ApiKey.objects.select_related("user", "user__quota_override")
+        .annotate(**group_allowance_subqueries(OuterRef("user_id")))
         .filter(key_hash=digest, revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     if key is None:
         _recent_keys.pop(digest, None)
         return None
+    for name in ("group_daily_limit", "group_daily_limit_id", "group_daily_limit_name"):
+        setattr(key.user, name, getattr(key, name))  # the member's group allowance, read with the key
     now = timezone.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

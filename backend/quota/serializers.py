@@ -15,12 +15,22 @@ class QuotaTimeField(serializers.DateTimeField):
         return value.isoformat()
 
 
+class QuotaGroupSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class QuotaOutputSerializer(serializers.Serializer):
     limit = serializers.IntegerField(help_text="Model requests allowed today.")
     used = serializers.IntegerField()
     remaining = serializers.IntegerField()
     resets_at = QuotaTimeField(help_text="The next midnight in the quota's time zone.")
     time_zone = serializers.CharField(help_text="The time zone the quota's day is counted in.")
+    source = serializers.ChoiceField(
+        choices=["member", "group", "default"],
+        help_text="Which rule gave the limit: the member's own, the most generous of their groups', or the default.",
+    )
+    group = QuotaGroupSerializer(allow_null=True, help_text="The group whose limit applies (source group).")
 
 
 def quota_output(status: Any) -> dict[str, Any]:

@@ -14,16 +14,18 @@ import logging
 import math
 import zoneinfo
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.db.models import F
+from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 from rest_framework import status
 
 from accounts.models import User
 from common.errors import ApiError
 from common.sql_batch import Batch, Returned
+from groups.models import Membership
 from quota.models import DailyUsage, QuotaOverride
 from quota.serializers import quota_output
 
@@ -31,10 +33,21 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Allowance:
+    """A member's daily limit and the rule that gave it: their own (`member`), a group's, or the default."""
+
+    limit: int
+    source: str = "default"
+    group: dict[str, Any] | None = None  # {"id", "name"} when a group's limit applies
+
+
+@dataclass(frozen=True)
 class QuotaStatus:
     limit: int
     used: int
     resets_at: dt.datetime
+    source: str = "default"
+    group: dict[str, Any] | None = None
 
     @property
     def remaining(self) -> int:
@@ -88,18 +101,49 @@ def quota_resets_at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=quota_timezone())
 
 
-def quota_limit_for(user: User) -> int:
-    """The member's daily limit (an override read with the member, if loaded so, costs no query)."""
+# The group whose daily limit is the most generous among a member's (ties: the oldest group).
+def _most_generous_group(user_id: Any) -> QuerySet[Membership]:
+    return Membership.objects.filter(user_id=user_id, group__daily_limit__isnull=False).order_by(
+        "-group__daily_limit", "group_id"
+    )
+
+
+def group_allowance_subqueries(user_ref: Any) -> dict[str, Subquery]:
+    """Annotations that read the most generous group's limit with the member (no query of their own)."""
+    best = _most_generous_group(user_ref)
+    return {
+        "group_daily_limit": Subquery(best.values("group__daily_limit")[:1]),
+        "group_daily_limit_id": Subquery(best.values("group_id")[:1]),
+        "group_daily_limit_name": Subquery(best.values("group__name")[:1]),
+    }
+
+
+def quota_allowance(user: User) -> Allowance:
+    """The one rule: the member's own limit if set, else the most generous of their groups', else the default.
+
+    Reads what was loaded with the member when it was (an override, the group annotations of
+    `group_allowance_subqueries`); otherwise one query each.
+    """
     try:
-        return user.quota_override.daily_limit
+        return Allowance(user.quota_override.daily_limit, "member")
     except QuotaOverride.DoesNotExist:
-        return settings.HARUCHAT_DAILY_LIMIT
+        pass
+    if hasattr(user, "group_daily_limit"):
+        limit, group_id, name = user.group_daily_limit, user.group_daily_limit_id, user.group_daily_limit_name
+    else:
+        limit, group_id, name = _most_generous_group(user.pk).values_list(
+            "group__daily_limit", "group_id", "group__name"
+        ).first() or (None, None, None)
+    if limit is not None:
+        return Allowance(limit, "group", {"id": group_id, "name": name})
+    return Allowance(settings.HARUCHAT_DAILY_LIMIT)
 
 
 def quota_status(*, user: User, now: dt.datetime | None = None) -> QuotaStatus:
     day = quota_day(now)
     used = DailyUsage.objects.filter(user=user, day=day).values_list("requests", flat=True).first() or 0
-    return QuotaStatus(limit=quota_limit_for(user), used=used, resets_at=quota_resets_at(day))
+    allowance = quota_allowance(user)
+    return QuotaStatus(allowance.limit, used, quota_resets_at(day), allowance.source, allowance.group)
 
 
 # One statement creates today's row or counts one more on it, only while under
@@ -136,34 +180,37 @@ class PendingReservation:
 
     user: User
     day: dt.date
-    limit: int
+    allowance: Allowance
     now: dt.datetime | None
     counted: Returned
+
+    def status(self, used: int) -> QuotaStatus:
+        allowance = self.allowance
+        return QuotaStatus(allowance.limit, used, quota_resets_at(self.day), allowance.source, allowance.group)
 
     def reservation(self) -> Reservation:
         """The counted request, or 429 when the allowance was spent (roll the batch's transaction back)."""
         resets_at = quota_resets_at(self.day)
         if not self.counted.rows:
             used = DailyUsage.objects.filter(user=self.user, day=self.day).values_list("requests", flat=True).first()
-            current = QuotaStatus(limit=self.limit, used=used or 0, resets_at=resets_at)
+            current = self.status(used or 0)
             retry_after = max(math.ceil((resets_at - (self.now or timezone.now())).total_seconds()), 1)
             raise QuotaExceeded(
-                f"You have used all {self.limit} model requests for today. "
+                f"You have used all {current.limit} model requests for today. "
                 f"The allowance resets at {resets_at.isoformat()}.",
                 headers={**current.headers(), "Retry-After": str(retry_after)},
                 extra={"quota": quota_output(current)},
             )
-        used = self.counted.rows[0][0]
-        return Reservation(user_id=self.user.pk, day=self.day, status=QuotaStatus(self.limit, used, resets_at))
+        return Reservation(user_id=self.user.pk, day=self.day, status=self.status(self.counted.rows[0][0]))
 
 
 def quota_reserve_in(batch: Batch, *, user: User, now: dt.datetime | None = None) -> PendingReservation:
     """Add the reservation's one statement to `batch`, so it travels with the call's record."""
     day = quota_day(now)
-    limit = quota_limit_for(user)
+    allowance = quota_allowance(user)
     table = connection.ops.quote_name(DailyUsage._meta.db_table)
-    counted = batch.statement(_RESERVE_SQL.format(table=table), [user.pk, day, limit, limit])
-    return PendingReservation(user=user, day=day, limit=limit, now=now, counted=counted)
+    counted = batch.statement(_RESERVE_SQL.format(table=table), [user.pk, day, allowance.limit, allowance.limit])
+    return PendingReservation(user=user, day=day, allowance=allowance, now=now, counted=counted)
 
 
 def quota_refund(*, reservation: Reservation) -> None:

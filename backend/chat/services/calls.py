@@ -12,6 +12,7 @@ across a model call.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -314,7 +315,7 @@ def _response_record(
 
 def _refunded(reservation: Reservation) -> QuotaStatus:
     before = reservation.status
-    return QuotaStatus(limit=before.limit, used=max(before.used - 1, 0), resets_at=before.resets_at)
+    return dataclasses.replace(before, used=max(before.used - 1, 0))
 
 
 def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:

@@ -708,7 +708,7 @@ export interface components {
             readonly id: number;
             title: string;
             readonly assistant: string;
-            source?: components["schemas"]["SourceEnum"];
+            source?: components["schemas"]["Source95aEnum"];
             model: string;
             /** Format: double */
             temperature: number;
@@ -749,7 +749,7 @@ export interface components {
             readonly id: number;
             title: string;
             readonly assistant: string;
-            source?: components["schemas"]["SourceEnum"];
+            source?: components["schemas"]["Source95aEnum"];
             model: string;
             /** Format: double */
             temperature: number;
@@ -937,6 +937,10 @@ export interface components {
             /** @description Send the browser here (GET) to log in; add ?next=/path. */
             login_url: string;
         };
+        QuotaGroup: {
+            id: number;
+            name: string;
+        };
         QuotaOutput: {
             /** @description Model requests allowed today. */
             limit: number;
@@ -949,7 +953,24 @@ export interface components {
             resets_at: string;
             /** @description The time zone the quota's day is counted in. */
             time_zone: string;
+            /**
+             * @description Which rule gave the limit: the member's own, the most generous of their groups', or the default.
+             *
+             *     * `member` - member
+             *     * `group` - group
+             *     * `default` - default
+             */
+            source: components["schemas"]["QuotaOutputSourceEnum"];
+            /** @description The group whose limit applies (source group). */
+            group: components["schemas"]["QuotaGroup"] | null;
         };
+        /**
+         * @description * `member` - member
+         *     * `group` - group
+         *     * `default` - default
+         * @enum {string}
+         */
+        QuotaOutputSourceEnum: "member" | "group" | "default";
         /** @description simplejwt's, but the token of a member deleted since is 401, not 500. */
         RefreshInput: {
             refresh: string;
@@ -989,7 +1010,7 @@ export interface components {
          *     * `gateway` - OpenAI-compatible gateway (/v1)
          * @enum {string}
          */
-        SourceEnum: "web" | "gateway";
+        Source95aEnum: "web" | "gateway";
         /**
          * @description * `pending` - In progress
          *     * `succeeded` - Succeeded
