@@ -222,6 +222,11 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "haruchat API",
+    # Two fields are named `source`: a conversation's (web or gateway) and the quota's rule.
+    "ENUM_NAME_OVERRIDES": {
+        "QuotaSourceEnum": "quota.serializers.QUOTA_SOURCES",
+        "SourceEnum": "chat.models.Conversation.Source",
+    },
     "DESCRIPTION": (
         "A self-hostable ChatGPT-style chatbot service with a daily allowance of "
         "model requests per member and a faithful record of every model call."

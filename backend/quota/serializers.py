@@ -15,6 +15,9 @@ class QuotaTimeField(serializers.DateTimeField):
         return value.isoformat()
 
 
+QUOTA_SOURCES = ("member", "group", "default")
+
+
 class QuotaGroupSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -27,7 +30,7 @@ class QuotaOutputSerializer(serializers.Serializer):
     resets_at = QuotaTimeField(help_text="The next midnight in the quota's time zone.")
     time_zone = serializers.CharField(help_text="The time zone the quota's day is counted in.")
     source = serializers.ChoiceField(
-        choices=["member", "group", "default"],
+        choices=QUOTA_SOURCES,
         help_text="Which rule gave the limit: the member's own, the most generous of their groups', or the default.",
     )
     group = QuotaGroupSerializer(allow_null=True, help_text="The group whose limit applies (source group).")

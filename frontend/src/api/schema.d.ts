@@ -708,7 +708,7 @@ export interface components {
             readonly id: number;
             title: string;
             readonly assistant: string;
-            source?: components["schemas"]["Source95aEnum"];
+            source?: components["schemas"]["SourceEnum"];
             model: string;
             /** Format: double */
             temperature: number;
@@ -749,7 +749,7 @@ export interface components {
             readonly id: number;
             title: string;
             readonly assistant: string;
-            source?: components["schemas"]["Source95aEnum"];
+            source?: components["schemas"]["SourceEnum"];
             model: string;
             /** Format: double */
             temperature: number;
@@ -960,7 +960,7 @@ export interface components {
              *     * `group` - group
              *     * `default` - default
              */
-            source: components["schemas"]["QuotaOutputSourceEnum"];
+            source: components["schemas"]["QuotaSourceEnum"];
             /** @description The group whose limit applies (source group). */
             group: components["schemas"]["QuotaGroup"] | null;
         };
@@ -970,7 +970,7 @@ export interface components {
          *     * `default` - default
          * @enum {string}
          */
-        QuotaOutputSourceEnum: "member" | "group" | "default";
+        QuotaSourceEnum: "member" | "group" | "default";
         /** @description simplejwt's, but the token of a member deleted since is 401, not 500. */
         RefreshInput: {
             refresh: string;
@@ -1010,7 +1010,7 @@ export interface components {
          *     * `gateway` - OpenAI-compatible gateway (/v1)
          * @enum {string}
          */
-        Source95aEnum: "web" | "gateway";
+        SourceEnum: "web" | "gateway";
         /**
          * @description * `pending` - In progress
          *     * `succeeded` - Succeeded
