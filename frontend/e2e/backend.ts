@@ -111,9 +111,12 @@ export default async function setup(project: TestProject) {
   project.provide("dailyLimit", DAILY_LIMIT);
   project.provide("standinUrl", standinUrl);
   project.provide("mailDir", join(varDir, "mail"));
-  return () => {
+  return async () => {
+    // The server's files go only once it has stopped (its lifespan still touches the database on the way out).
+    const stopped = child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
     standins.kill("SIGTERM");
+    await stopped;
     rmSync(varDir, { recursive: true, force: true });
   };
 }
