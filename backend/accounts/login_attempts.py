@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import math
-import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -15,6 +13,7 @@ from django.http import HttpRequest
 from rest_framework import status
 
 from common.errors import ApiError
+from common.window_counts import window_count_up, window_retry_after
 
 
 class LoginThrottled(ApiError):
@@ -66,8 +65,7 @@ def login_attempt_check(*, email: str, ip: str) -> None:
     pause = settings.HARUCHAT_LOGIN_LOCKOUT_SECONDS
     for key, limit in _keys(email, ip):
         if (cache.get(key) or 0) >= limit:
-            since = cache.get(f"{key}:since") or time.time()
-            retry_after = max(math.ceil(since + pause - time.time()), 1)
+            retry_after = window_retry_after(key, window=pause)
             raise LoginThrottled(
                 f"Too many failed logins. Try again in {retry_after} seconds.",
                 headers={"Retry-After": str(retry_after)},
@@ -77,12 +75,7 @@ def login_attempt_check(*, email: str, ip: str) -> None:
 def login_failure_record(*, email: str, ip: str) -> None:
     pause = settings.HARUCHAT_LOGIN_LOCKOUT_SECONDS
     for key, _ in _keys(email, ip):
-        cache.add(f"{key}:since", time.time(), timeout=pause)
-        cache.add(key, 0, timeout=pause)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=pause)
+        window_count_up(key, window=pause)
 
 
 def login_success_record(*, email: str) -> None:

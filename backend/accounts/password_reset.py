@@ -13,7 +13,6 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -22,6 +21,7 @@ from rest_framework import status
 from accounts.models import User, normalize_email
 from accounts.services import refresh_tokens_revoke_all, user_password_set
 from common.errors import ApiError
+from common.window_counts import window_count_up
 
 MAILS_PER_ADDRESS_PER_HOUR = 3
 
@@ -71,11 +71,7 @@ def password_reset_request(*, email: str, web_app_url: str) -> None:
 def _within_mail_allowance(address: str) -> bool:
     """At most a few reset mails per address per hour, so the form can't flood someone's inbox."""
     key = "password-reset:" + hashlib.sha256(address.encode()).hexdigest()[:32]
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key) <= MAILS_PER_ADDRESS_PER_HOUR
-    except ValueError:  # expired between add and incr
-        return True
+    return window_count_up(key, window=3600) <= MAILS_PER_ADDRESS_PER_HOUR
 
 
 def password_reset_confirm(*, token: str, password: str) -> User:

@@ -8,16 +8,14 @@ count before the account is made, so a burst can't slip past the limit.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework import exceptions, status
 
 from common.errors import ApiError
+from common.window_counts import window_count_down, window_count_up, window_retry_after
 
 OPEN, INVITE, CLOSED = "open", "invite", "closed"
 MODES = (OPEN, INVITE, CLOSED)
@@ -80,17 +78,9 @@ def _count_key(ip: str) -> str:
 def signup_slot(*, ip: str) -> Iterator[None]:
     """Take one of the address's sign-ups for the block (429 when none is left); a failed sign-up gives it back."""
     key, window = _count_key(ip), settings.HARUCHAT_SIGNUP_WINDOW_SECONDS
-    cache.add(f"{key}:since", time.time(), timeout=window)
-    cache.add(key, 0, timeout=window)
-    try:
-        taken = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        taken = 1
-    if taken > settings.HARUCHAT_SIGNUP_MAX_PER_IP:
-        _give_back(key)
-        since = cache.get(f"{key}:since") or time.time()
-        retry_after = max(math.ceil(since + window - time.time()), 1)
+    if window_count_up(key, window=window) > settings.HARUCHAT_SIGNUP_MAX_PER_IP:
+        window_count_down(key)
+        retry_after = window_retry_after(key, window=window)
         raise SignupThrottled(
             f"Too many sign-ups from this address. Try again in {retry_after} seconds.",
             headers={"Retry-After": str(retry_after)},
@@ -98,12 +88,5 @@ def signup_slot(*, ip: str) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        _give_back(key)
+        window_count_down(key)
         raise
-
-
-def _give_back(key: str) -> None:
-    try:
-        cache.decr(key)
-    except ValueError:  # the window ended meanwhile
-        pass

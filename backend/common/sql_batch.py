@@ -53,6 +53,11 @@ class LastId:
 
     inserted: Returned
 
+    @property
+    def value(self) -> Any:
+        """The id itself, once the batch has run."""
+        return self.inserted.rows[-1][0]
+
 
 @dataclass(frozen=True)
 class Sql:
@@ -211,7 +216,7 @@ class Batch:
     @staticmethod
     def _resolved(param: Any) -> Any:
         if isinstance(param, LastId):
-            return param.inserted.rows[-1][0]
+            return param.value
         return param
 
 

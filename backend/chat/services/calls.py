@@ -174,9 +174,9 @@ def call_start(
         logger.exception("could not count and record a model call")
         raise QuotaUnavailable() from exc
 
-    stored_ids = {"conversation_id": _resolved(conversation_id)}
+    stored_ids = {"conversation_id": conversation_id.value if isinstance(conversation_id, LastId) else conversation_id}
     if stored_asked:
-        user_message = stored_instance(Message, stored_asked.rows[-1][0], message_rows(asked[-1:])[0] | stored_ids)
+        user_message = stored_instance(Message, stored_asked.last_id.value, message_rows(asked[-1:])[0] | stored_ids)
     else:
         user_message = answering
     completion_row.update(stored_ids, request_message_id=user_message.pk)
@@ -193,11 +193,6 @@ def call_start(
         request=request,
         started=time.monotonic(),
     )
-
-
-def _resolved(value: Any) -> Any:
-    """An id the batch inserted, once it has run."""
-    return value.inserted.rows[-1][0] if isinstance(value, LastId) else value
 
 
 def call_succeed(*, call: PreparedCall, response: dict[str, Any], usage_counted: bool = False) -> CallResult:
