@@ -180,6 +180,9 @@ class Completion(models.Model):
         help_text="NUL characters and unpaired surrogates in the response, which no database here can store, "
         "recorded as U+FFFD (the client got them as sent).",
     )
+    # Tokens held against a monthly token budget while the call runs (0: no budget applied);
+    # settling or closing the call gives them back in favour of its real usage.
+    tokens_reserved = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # The lease of the process that made the call (none from manage.py or WSGI). No database constraint:

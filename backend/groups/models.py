@@ -13,6 +13,9 @@ class Group(models.Model):
     daily_limit = models.PositiveIntegerField(null=True, blank=True)
     # Tokens a member may use per month in this group; null: no budget.
     monthly_token_budget = models.PositiveBigIntegerField(null=True, blank=True)
+    # The model ids and assistants its members may use; empty: all of them (groups.access states the rule).
+    allowed_models = models.JSONField(default=list, blank=True)
+    allowed_assistants = models.ManyToManyField("chat.Assistant", blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

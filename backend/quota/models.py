@@ -26,6 +26,29 @@ class DailyUsage(models.Model):
         return f"{self.user_id} {self.day}: {self.requests}"
 
 
+class MonthlyTokens(models.Model):
+    """A member's tokens in a month, for a group's monthly token budget.
+
+    `reserved` holds what calls in progress may still use (their prompt's bound
+    plus their `max_tokens`); settling moves a call's real usage to `used`. A
+    reservation is one conditional UPDATE on `used + reserved`, so no number
+    of concurrent calls can pass the budget.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="monthly_tokens")
+    month = models.DateField(help_text="The month's first day, in HARUCHAT_QUOTA_TZ.")
+    used = models.PositiveBigIntegerField(default=0)
+    reserved = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "month"], name="quota_monthly_tokens_user_month")]
+        ordering = ["-month"]
+        verbose_name_plural = "monthly tokens"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.month:%Y-%m}: {self.used} (+{self.reserved} reserved)"
+
+
 class QuotaOverride(models.Model):
     """A member's own daily limit, set by an admin in place of HARUCHAT_DAILY_LIMIT."""
 
