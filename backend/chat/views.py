@@ -37,6 +37,7 @@ from chat.services.conversations import (
 )
 from common.schema import ErrorSerializer
 from common.streams import event_stream_response
+from groups.access import assistants_for, models_for
 from llm.providers import get_provider
 from quota.serializers import QuotaOutputSerializer
 
@@ -66,7 +67,8 @@ class AssistantListView(APIView):
         responses={200: AssistantOutputSerializer(many=True)}, summary="Assistants and their intake questions"
     )
     def get(self, request: Request) -> Response:
-        return Response(AssistantOutputSerializer(selectors.assistant_list(), many=True).data)
+        assistants = assistants_for(request.user, selectors.assistant_list())
+        return Response(AssistantOutputSerializer(assistants, many=True).data)
 
 
 class ModelListView(APIView):
@@ -75,10 +77,14 @@ class ModelListView(APIView):
         models = serializers.ListField(child=serializers.CharField())
         provider = serializers.CharField()
 
-    @extend_schema(responses={200: OutputSerializer}, summary="Models a conversation may use")
+    @extend_schema(
+        responses={200: OutputSerializer}, summary="Models a conversation may use (those the member's groups allow)"
+    )
     def get(self, request: Request) -> Response:
         provider = get_provider()
-        return Response({"default": provider.default_model(), "models": provider.models(), "provider": provider.name})
+        models = models_for(request.user, provider.models())
+        default = provider.default_model() if provider.default_model() in models else (models or [""])[0]
+        return Response({"default": default, "models": models, "provider": provider.name})
 
 
 class ConversationPageOutputSerializer(serializers.Serializer):

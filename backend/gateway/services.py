@@ -20,8 +20,9 @@ from chat.selectors import assistant_default_queryset
 from chat.services.calls import NewConversation, PreparedCall, call_start
 from common.sql_batch import Sql
 from gateway.models import ApiKey
+from groups.access import member_access
 from llm.providers import get_provider
-from quota.services import group_allowance_subqueries
+from quota.services import group_allowance_names, group_allowance_subqueries
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,9 @@ def api_key_authenticate(secret: str) -> ApiKey | None:
     if key is None:
         _recent_keys.pop(digest, None)
         return None
-    for name in ("group_daily_limit", "group_daily_limit_id", "group_daily_limit_name"):
-        setattr(key.user, name, getattr(key, name))  # the member's group allowance, read with the key
+    for name in group_allowance_names():
+        setattr(key.user, name, getattr(key, name))  # the member's group allowances, read with the key
+    key.user.access = member_access(key.user)  # remembered with the key, like the allowances
     now = timezone.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

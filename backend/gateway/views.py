@@ -25,6 +25,7 @@ from gateway.authentication import ApiKeyAuthentication
 from gateway.errors import openai_error, openai_exception_handler
 from gateway.models import ApiKey
 from gateway.services import api_key_create, api_key_revoke, gateway_call_start
+from groups.access import model_check
 from llm.providers import get_provider, usage_chunk, validate_completion
 
 
@@ -43,7 +44,9 @@ class ModelListView(GatewayView):
             {
                 "object": "list",
                 "data": [
-                    {"id": m, "object": "model", "created": 0, "owned_by": "haruchat"} for m in get_provider().models()
+                    {"id": m, "object": "model", "created": 0, "owned_by": "haruchat"}
+                    for m in get_provider().models()
+                    if request.user.access.allows_model(m)
                 ],
             }
         )
@@ -133,6 +136,7 @@ class ChatCompletionView(AsyncAPIView):
             raise ModelNotFound(
                 f"The model {upstream_request['model']!r} does not exist. Available: {', '.join(models)}."
             )
+        model_check(request.user.access, upstream_request["model"])
         return gateway_call_start(key=request.auth, request=upstream_request)
 
     @extend_schema(

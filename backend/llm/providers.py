@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import json
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -89,6 +90,18 @@ class Provider(abc.ABC):
     def ready(self) -> bool:
         """Whether calls can be made now (for the readiness probe)."""
         return True
+
+    def prompt_tokens_bound(self, request: dict[str, Any]) -> int:
+        """At most how many tokens the prompt can be, for a token budget's reservation.
+
+        A byte-level BPE token (GPT's, Llama's, SmolLM's) is at least one byte of text, so the request's
+        UTF-8 bytes bound its text; each message's template adds a few special tokens (counted generously).
+        """
+        size = len(json.dumps(request.get("messages") or [], ensure_ascii=False).encode())
+        for extra in ("tools", "functions", "response_format"):
+            if request.get(extra):
+                size += len(json.dumps(request[extra], ensure_ascii=False).encode())
+        return size + 8 * len(request.get("messages") or []) + 16
 
     def count_prompt_tokens(self, request: dict[str, Any]) -> int:
         """An estimate of the prompt's tokens, for streams whose upstream reports no usage."""

@@ -23,6 +23,15 @@ class QuotaGroupSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class TokenBudgetOutputSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(help_text="Tokens (prompt and answer) allowed this month.")
+    used = serializers.IntegerField(help_text="Tokens used by finished calls this month.")
+    reserved = serializers.IntegerField(help_text="Tokens held by calls in progress.")
+    remaining = serializers.IntegerField()
+    resets_at = QuotaTimeField(help_text="The first midnight of next month in the quota's time zone.")
+    group = QuotaGroupSerializer(allow_null=True, help_text="The group whose budget applies.")
+
+
 class QuotaOutputSerializer(serializers.Serializer):
     limit = serializers.IntegerField(help_text="Model requests allowed today.")
     used = serializers.IntegerField()
@@ -34,6 +43,9 @@ class QuotaOutputSerializer(serializers.Serializer):
         help_text="Which rule gave the limit: the member's own, the most generous of their groups', or the default.",
     )
     group = QuotaGroupSerializer(allow_null=True, help_text="The group whose limit applies (source group).")
+    tokens = TokenBudgetOutputSerializer(
+        allow_null=True, help_text="The monthly token budget, when one of the member's groups sets one."
+    )
 
 
 def quota_output(status: Any) -> dict[str, Any]:

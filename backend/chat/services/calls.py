@@ -47,6 +47,7 @@ from quota.services import (
     QuotaStatus,
     QuotaUnavailable,
     Reservation,
+    quota_allowance,
     quota_day,
     quota_refund,
     quota_refund_day,
@@ -134,6 +135,10 @@ def call_start(
     if not asked and answering is None:
         raise ValueError("a call answers a message: pass `asked` or `answering`")
     now = timezone.now()
+    allowance = quota_allowance(user)
+    tokens = 0
+    if allowance.token_budget is not None:
+        request, tokens = _bounded_for_budget(request, provider)
     writes = Batch()
     # The conversation first, then the day's usage: the order settling takes its locks in, so two calls
     # on one conversation (one starting, one settling) never wait for each other's second lock.
@@ -143,7 +148,7 @@ def call_start(
         conversation_id = conversation.pk
         changes: dict[str, Any] = {"updated_at": now} | ({"title": title} if title is not None else {})
         writes.update(Conversation, {"id": conversation_id}, set_to=changes)
-    pending = quota_reserve_in(writes, user=user)
+    pending = quota_reserve_in(writes, user=user, allowance=allowance, tokens=tokens)
 
     def message_rows(turns: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
         return [
@@ -160,6 +165,7 @@ def call_start(
         "provider": provider.name,
         "created_at": now,
         "lease_id": lease_held(),  # whose calls these are, for the sweep; in the INSERT, so no query of its own
+        "tokens_reserved": pending.tokens,
         **columns,
     }
     recorded = writes.insert(Completion, [completion_row], returning=("id",))
@@ -193,6 +199,23 @@ def call_start(
         request=request,
         started=time.monotonic(),
     )
+
+
+def _bounded_for_budget(request: dict[str, Any], provider: Provider) -> tuple[dict[str, Any], int]:
+    """The request as sent under a token budget, and the most tokens it can use (what the call holds).
+
+    The answer is bounded by the request's own `max_tokens` (or `max_completion_tokens`); a request
+    with neither is sent with `max_tokens` set to HARUCHAT_MAX_TOKENS_LIMIT (or what the model's context
+    leaves), since an unbounded answer could pass the budget.
+    """
+    answer = request.get("max_completion_tokens") or request.get("max_tokens")
+    if not answer:
+        answer = settings.HARUCHAT_MAX_TOKENS_LIMIT
+        window = provider.context_window()
+        if window:
+            answer = min(answer, window)
+        request = {**request, "max_tokens": answer}
+    return request, provider.prompt_tokens_bound(request) + int(answer)
 
 
 def call_succeed(*, call: PreparedCall, response: dict[str, Any], usage_counted: bool = False) -> CallResult:
@@ -339,7 +362,8 @@ def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:
     if own is not None:
         candidates = candidates.exclude(lease_id=own)
     closed = 0
-    for completion_id, user_id, created_at in candidates.order_by().values_list("id", "user_id", "created_at"):
+    rows = candidates.order_by().values_list("id", "user_id", "created_at", "tokens_reserved")
+    for completion_id, user_id, created_at, tokens_reserved in rows:
         with transaction.atomic():
             # Conditions on the row itself, checked again against a concurrent close (or a renewed lease).
             updated = Completion.objects.filter(abandoned, pk=completion_id).update(
@@ -349,7 +373,7 @@ def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:
                 finished_at=timezone.now(),
             )
             if updated:  # only the sweep that closed it refunds it
-                quota_refund_day(user_id=user_id, day=quota_day(created_at))
+                quota_refund_day(user_id=user_id, day=quota_day(created_at), tokens=tokens_reserved)
                 closed += 1
     if closed:
         logger.warning("closed %s abandoned model call(s) and refunded them", closed)

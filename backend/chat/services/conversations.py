@@ -18,6 +18,7 @@ from chat.models import TITLE_LENGTH, Assistant, Conversation, IntakeAnswer, Int
 from chat.services.calls import CallResult, PreparedCall, call_fail, call_start, call_succeed
 from common.errors import ApiError
 from common.sql_batch import stored_instance
+from groups.access import conversation_check, models_for
 from llm.providers import Provider, get_provider, validate_completion
 
 
@@ -46,10 +47,12 @@ def conversation_create(
     `message_send` with no content gives (so creating never spends quota).
     """
     provider = get_provider()
-    model = model or provider.default_model()
+    if model is None:  # the default, or the first model the member's groups allow
+        model = next(iter(models_for(user, provider.models())), provider.default_model())
     if model not in provider.models():
         allowed = ", ".join(provider.models())
         raise _field_error("model", f"Unknown model {model!r}. Available: {allowed}.", "unknown_model")
+    conversation_check(user, model=model, assistant=assistant)
     answers = _intake_answers(assistant=assistant, intake=intake or {})
     opening = intake_opening_compose(answers=answers)
     with transaction.atomic():
@@ -162,7 +165,9 @@ def message_prepare(
 
     With `content=None` the last message is answered if it is the member's
     (the intake opening, or a message whose call failed); nothing new is stored.
+    A model or assistant the member's groups no longer allow is refused (403).
     """
+    conversation_check(user, model=conversation.model, assistant=conversation.assistant)
     history = list(conversation.messages.order_by("id").values_list("id", "role", "content", "created_at"))
     turns = [{"role": role, "content": text} for _, role, text, _ in history]
     answering = None
