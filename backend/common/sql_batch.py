@@ -132,10 +132,10 @@ class Batch:
         self._statements.append(_Statement(sql, params, result if returning else None))
         return result
 
-    def statement(self, sql: str, params: list[Any]) -> Returned:
-        """Any other statement (with %s placeholders), and the rows it returns."""
+    def statement(self, sql: str, params: list[Any], *, returns_rows: bool = True) -> Returned:
+        """Any other statement (with %s placeholders), and the rows it returns (none read without `returns_rows`)."""
         result = Returned(None)
-        self._statements.append(_Statement(sql, params, result))
+        self._statements.append(_Statement(sql, params, result if returns_rows else None))
         return result
 
     def update(

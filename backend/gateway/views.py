@@ -152,8 +152,8 @@ class ChatCompletionView(AsyncAPIView):
             response = validate_completion(await call.provider.acomplete(call.request))
         except Exception as exc:
             raise await in_db_finishing(call_fail, call=call, error=exc) from exc
-        await in_db_finishing(call_succeed, call=call, response=response)
-        return Response(response, status=status.HTTP_200_OK, headers=headers)
+        result = await in_db_finishing(call_succeed, call=call, response=response)
+        return Response(response, status=status.HTTP_200_OK, headers=result.quota.headers())
 
 
 class BenchPassThroughView(AsyncAPIView):

@@ -389,6 +389,7 @@ def tokens_settle_in(batch: Batch, *, user_id: int, day: dt.date, held: int, use
     batch.statement(
         _SETTLE_TOKENS_SQL.format(table=_table(MonthlyTokens)),
         [user_id, quota_month(day), used, used, held, held],
+        returns_rows=False,
     )
 
 

@@ -229,7 +229,7 @@ def call_succeed(*, call: PreparedCall, response: dict[str, Any], usage_counted:
         answer=answer,
         completion=call.completion,
         usage=usage,
-        quota=call.reservation.status,
+        quota=_settled(call.reservation, (usage["prompt_tokens"] or 0) + (usage["completion_tokens"] or 0)),
     )
 
 
@@ -331,9 +331,25 @@ def _response_record(
     return answer, usage
 
 
+def _settled(reservation: Reservation, tokens_used: int) -> QuotaStatus:
+    """The quota as the call left it: its hold on the token budget swapped for what it used."""
+    before = reservation.status
+    if before.tokens is None:
+        return before
+    tokens = dataclasses.replace(
+        before.tokens,
+        used=before.tokens.used + tokens_used,
+        reserved=max(before.tokens.reserved - reservation.tokens_reserved, 0),
+    )
+    return dataclasses.replace(before, tokens=tokens)
+
+
 def _refunded(reservation: Reservation) -> QuotaStatus:
     before = reservation.status
-    return dataclasses.replace(before, used=max(before.used - 1, 0))
+    tokens = before.tokens
+    if tokens is not None:
+        tokens = dataclasses.replace(tokens, reserved=max(tokens.reserved - reservation.tokens_reserved, 0))
+    return dataclasses.replace(before, used=max(before.used - 1, 0), tokens=tokens)
 
 
 def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:
