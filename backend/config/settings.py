@@ -226,6 +226,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "QuotaSourceEnum": "quota.serializers.QUOTA_SOURCES",
         "SourceEnum": "chat.models.Conversation.Source",
+        "MembershipRoleEnum": "groups.models.Membership.Role",  # `role` is a chat message's too
     },
     "DESCRIPTION": (
         "A self-hostable ChatGPT-style chatbot service with a daily allowance of "
@@ -260,6 +261,10 @@ HARUCHAT_REGISTRATION_DOMAINS = env.list("HARUCHAT_REGISTRATION_DOMAINS", defaul
 # Each account brings a fresh allowance: at most this many sign-ups per client address per window.
 HARUCHAT_SIGNUP_MAX_PER_IP = env.int("HARUCHAT_SIGNUP_MAX_PER_IP", default=20)
 HARUCHAT_SIGNUP_WINDOW_SECONDS = env.int("HARUCHAT_SIGNUP_WINDOW_SECONDS", default=3600)
+# Members a CSV import creates get a one-time set-password link, shown to the operator; this dotted
+# path names a callable (user, link, group) that also sends it, e.g. "groups.imports.welcome_by_email"
+# (through the mail settings below). Empty: nothing is sent.
+HARUCHAT_IMPORT_WELCOME_HOOK = env.str("HARUCHAT_IMPORT_WELCOME_HOOK", default="")
 # The client's address behind reverse proxies: how many are in front of the app, each
 # appending the address it saw to X-Forwarded-For (deploy/nginx.conf, deploy/Caddyfile: 1).
 # The client is the N-th entry from the right; anything the client itself sent stays to the
@@ -382,6 +387,8 @@ HARUCHAT_BENCH_PASSTHROUGH = env.bool("HARUCHAT_BENCH_PASSTHROUGH", default=Fals
 # empty means only the default).
 HARUCHAT_LLM_MODEL = env.str("HARUCHAT_LLM_MODEL", default="")
 HARUCHAT_LLM_MODELS = env.list("HARUCHAT_LLM_MODELS", default=[])
+# Models of an OpenAI-compatible upstream that take text only: a request with images for one is a 400.
+HARUCHAT_LLM_TEXT_ONLY_MODELS = env.list("HARUCHAT_LLM_TEXT_ONLY_MODELS", default=[])
 # The remote model's context window in tokens (0: unknown, send the whole
 # conversation). The embedded model's is HARUCHAT_LOCAL_CONTEXT.
 HARUCHAT_LLM_CONTEXT_TOKENS = env.int("HARUCHAT_LLM_CONTEXT_TOKENS", default=0)

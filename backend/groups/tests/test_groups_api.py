@@ -14,30 +14,6 @@ from groups.models import Group, Invite, Membership
 from groups.services import invite_create
 
 
-@pytest.fixture
-def world(db):
-    """An admin, two groups each with its operator, and a plain member."""
-    admin = make_member(email="admin@example.com", nickname="admin")
-    admin.is_staff = True
-    admin.save()
-    class_a, class_b = Group.objects.create(name="Class A"), Group.objects.create(name="Class B")
-    operator_a = make_member(email="op-a@example.com", nickname="op-a")
-    operator_b = make_member(email="op-b@example.com", nickname="op-b")
-    Membership.objects.create(group=class_a, user=operator_a, role=Membership.Role.OPERATOR)
-    Membership.objects.create(group=class_b, user=operator_b, role=Membership.Role.OPERATOR)
-    member = make_member(email="student@example.com", nickname="student")
-    Membership.objects.create(group=class_a, user=member)
-
-    class World:
-        pass
-
-    w = World()
-    w.admin, w.class_a, w.class_b, w.operator_a, w.operator_b, w.member = (
-        admin, class_a, class_b, operator_a, operator_b, member,
-    )  # fmt: skip
-    return w
-
-
 def test_an_admin_creates_groups_and_sees_all_an_operator_only_theirs_a_member_none(world):
     created = client_for(world.admin).post("/api/groups", {"name": "Cohort 7", "daily_limit": 20}, format="json")
     assert created.status_code == 201 and created.json()["daily_limit"] == 20
