@@ -17,12 +17,14 @@ declare module "vitest" {
     dailyLimit: number;
     standinUrl: string;
     mailDir: string;
+    admin: { email: string; password: string };
   }
 }
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const python = join(repo, ".venv/bin/python");
 const DAILY_LIMIT = 3;
+const ADMIN = { email: "admin@example.com", password: "an admin's long pass phrase" };
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -99,6 +101,13 @@ export default async function setup(project: TestProject) {
   };
   const migrate = spawnSync(python, ["backend/manage.py", "migrate", "--noinput", "-v0"], { cwd: repo, env });
   if (migrate.status !== 0) throw new Error(`migrate failed: ${migrate.stderr}`);
+  // An admin (Django staff) for the operator area's tests.
+  const admin = spawnSync(
+    python,
+    ["backend/manage.py", "createsuperuser", "--noinput", "--email", ADMIN.email, "--nickname", "Admin"],
+    { cwd: repo, env: { ...env, DJANGO_SUPERUSER_PASSWORD: ADMIN.password } },
+  );
+  if (admin.status !== 0) throw new Error(`createsuperuser failed: ${admin.stderr}`);
   const port = await freePort();
   const child = spawn(
     join(repo, ".venv/bin/uvicorn"),
@@ -111,6 +120,7 @@ export default async function setup(project: TestProject) {
   project.provide("dailyLimit", DAILY_LIMIT);
   project.provide("standinUrl", standinUrl);
   project.provide("mailDir", join(varDir, "mail"));
+  project.provide("admin", ADMIN);
   return async () => {
     // The server's files go only once it has stopped (its lifespan still touches the database on the way out).
     const stopped = child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once("exit", resolve));

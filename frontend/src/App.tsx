@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { HashRouter, Navigate, Outlet, Route, Routes, useLocation, useNavigate } from "react-router";
 import { SESSION_EXPIRED, tokens } from "./api";
 import { Sidebar } from "./components/Sidebar";
@@ -12,6 +12,26 @@ import { OAuthPage } from "./pages/OAuthPage";
 import { JoinPage } from "./pages/JoinPage";
 import { ForgotPasswordPage, ResetPasswordPage } from "./pages/PasswordResetPages";
 import { AppStateProvider } from "./state";
+
+/** The operator area is a chunk of its own: members who run no group never download it. */
+const OperatorArea = lazy(() => import("./operator"));
+
+function OperatorRoute() {
+  const { t } = useI18n();
+  return (
+    <Suspense
+      fallback={
+        <section className="page">
+          <p className="muted" role="status">
+            {t("loading")}
+          </p>
+        </section>
+      }
+    >
+      <OperatorArea />
+    </Suspense>
+  );
+}
 
 /** Chat pages are for members: anyone else goes to the login page, which brings them back here. */
 function RequireMember() {
@@ -71,6 +91,7 @@ export function App() {
             <Route path="/c/:id" element={<ConversationPage />} />
             <Route path="/account" element={<AccountPage />} />
             <Route path="/join/:code" element={<JoinPage />} />
+            <Route path="/groups/*" element={<OperatorRoute />} />
           </Route>
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

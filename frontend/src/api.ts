@@ -121,7 +121,10 @@ async function errorFrom(response: Response): Promise<ApiError> {
 export async function authorizedFetch(path: string, init: RequestInit = {}, retry = true): Promise<Response> {
   const headers = new Headers(init.headers);
   if (tokens.access) headers.set("Authorization", `Bearer ${tokens.access}`);
-  if (init.body && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  // A form (a file upload) sets its own multipart type and boundary; anything else is JSON.
+  if (init.body && !(init.body instanceof FormData) && !headers.has("Content-Type")) {
+    headers.set("Content-Type", "application/json");
+  }
   let response: Response;
   try {
     response = await fetch(apiUrl(path), { ...init, headers });
@@ -168,7 +171,7 @@ export const confirmPasswordReset = (token: string, password: string) =>
   api<void>("/api/auth/password-reset/confirm", post<Schemas["PasswordResetConfirmInputRequest"]>({ token, password }));
 
 export type Registration = Schemas["RegistrationOutput"];
-export type Group = Schemas["GroupOutput"];
+export type Group = Schemas["GroupSummary"];
 /** Joins the group of an invite code (a member already in it stays, and uses nothing up). */
 export const joinGroup = (code: string) => api<Group>("/api/auth/join", post<Schemas["JoinInputRequest"]>({ code }));
 
@@ -188,7 +191,11 @@ export async function logout(): Promise<void> {
   }
 }
 
-export const me = () => api<User>("/api/auth/me");
+/** The member, with whether they run anything (`is_admin`, `operates`): admins and operators get the operator area. */
+export type Me = User;
+export const me = () => api<Me>("/api/auth/me");
+export const canOperate = (user: Me | null | undefined): boolean =>
+  Boolean(user && (user.is_admin || (user.operates?.length ?? 0) > 0));
 /** A new password ends every token, this device's too: the answer then carries a fresh pair, kept here. */
 export async function updateMe(fields: Schemas["PatchedMeUpdateRequest"]): Promise<User> {
   const updated = await api<Schemas["MeUpdatedOutput"]>("/api/auth/me", patch<Schemas["PatchedMeUpdateRequest"]>(fields));

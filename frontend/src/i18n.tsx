@@ -96,6 +96,7 @@ const en = {
   passwordSet: "Password saved.",
   saveEmail: "Save email",
   emailSaved: "Email saved.",
+  groups: "Groups",
 };
 
 export type MessageKey = keyof typeof en;
@@ -193,6 +194,7 @@ const ko: Record<MessageKey, string> = {
   passwordSet: "비밀번호를 저장했습니다.",
   saveEmail: "이메일 저장",
   emailSaved: "이메일을 저장했습니다.",
+  groups: "그룹",
 };
 
 const dictionaries: Record<Lang, Record<MessageKey, string>> = { en, ko };

@@ -1,8 +1,10 @@
-/** What several parts of the screen share: the daily allowance and the conversation list's freshness. */
+/** What several parts of the screen share: the member, the daily allowance and the conversation list's freshness. */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import * as api from "./api";
 
 interface AppState {
+  /** Who is logged in (null until loaded): says whether the operator area is theirs. */
+  me: api.Me | null;
   quota: api.Quota | null;
   setQuota: (quota: api.Quota) => void;
   reloadQuota: () => void;
@@ -15,6 +17,7 @@ const StateContext = createContext<AppState | null>(null);
 export function AppStateProvider({ children }: { children: ReactNode }) {
   const [quota, setQuotaState] = useState<api.Quota | null>(null);
   const [listVersion, setListVersion] = useState(0);
+  const [me, setMe] = useState<api.Me | null>(null);
   const reloadQuota = useCallback(() => {
     api.quota().then(setQuotaState, () => undefined);
   }, []);
@@ -24,9 +27,12 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
   }, []);
   const reloadList = useCallback(() => setListVersion((v) => v + 1), []);
   useEffect(reloadQuota, [reloadQuota]);
+  useEffect(() => {
+    api.me().then(setMe, () => undefined);
+  }, []);
   const value = useMemo(
-    () => ({ quota, setQuota, reloadQuota, listVersion, reloadList }),
-    [quota, setQuota, reloadQuota, listVersion, reloadList],
+    () => ({ me, quota, setQuota, reloadQuota, listVersion, reloadList }),
+    [me, quota, setQuota, reloadQuota, listVersion, reloadList],
   );
   return <StateContext.Provider value={value}>{children}</StateContext.Provider>;
 }

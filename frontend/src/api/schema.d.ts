@@ -475,6 +475,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/groups/{group_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A group's members and their use */
+        get: operations["api_groups_members_list"];
+        put?: never;
+        /** Add an existing account */
+        post: operations["api_groups_members_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/groups/{group_id}/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove from the group */
+        delete: operations["api_groups_members_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/groups/{group_id}/members/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import members from CSV
+         * @description A CSV file whose first line names the columns `email,nickname[,role]`, as the body (text/csv), a form's `file`, or JSON `{"csv": …}`. Each row creates an account (no password: it gets a one-time link to set one), adds an existing account, or is skipped with the reason. An email that belongs to an account is added only when the nickname is blank or the account's. All or nothing.
+         */
+        post: operations["api_groups_members_import_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -542,7 +597,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Models a conversation may use */
+        /** Models a conversation may use (those the member's groups allow) */
         get: operations["api_models_retrieve"];
         put?: never;
         post?: never;
@@ -610,6 +665,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description * `created` - created
+         *     * `added` - added
+         *     * `skipped` - skipped
+         * @enum {string}
+         */
+        ActionEnum: "created" | "added" | "skipped";
         ApiKeyCreated: {
             id: number;
             name: string;
@@ -644,40 +706,68 @@ export interface components {
             description_ko?: string;
             questions: components["schemas"]["IntakeQuestionOutput"][];
         };
-        /** @description The part of OpenAI's Chat Completions request haruchat supports. */
+        /** @description OpenAI's Chat Completions request. Parameters not listed here are passed through unchanged. */
         ChatCompletionRequest: {
             model: string;
             messages: components["schemas"]["ChatMessageRequest"][];
             /** Format: double */
             temperature?: number | null;
+            /** Format: double */
+            top_p?: number | null;
             max_tokens?: number | null;
-            stream?: boolean;
+            max_completion_tokens?: number | null;
+            n?: number | null;
+            stream?: boolean | null;
             stream_options?: {
                 [key: string]: unknown;
             } | null;
-            /** Format: double */
-            top_p?: number | null;
             stop?: unknown;
             seed?: number | null;
             /** Format: double */
             presence_penalty?: number | null;
             /** Format: double */
             frequency_penalty?: number | null;
+            logprobs?: boolean | null;
+            top_logprobs?: number | null;
+            logit_bias?: {
+                [key: string]: number;
+            } | null;
+            response_format?: components["schemas"]["ResponseFormatRequest"] | null;
+            tools?: {
+                [key: string]: unknown;
+            }[] | null;
+            tool_choice?: (("none" | "auto" | "required") | Record<string, never>) | null;
+            parallel_tool_calls?: boolean | null;
             user?: string;
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            store?: boolean | null;
+            service_tier?: string | null;
+            reasoning_effort?: string | null;
         };
         ChatMessageRequest: {
             role: components["schemas"]["ChatMessageRoleEnum"];
-            content: string;
+            content?: (string | {
+                /** @enum {unknown} */
+                type: "text" | "image_url" | "input_audio" | "file" | "refusal";
+            }[]) | null;
             name?: string;
+            tool_calls?: {
+                [key: string]: unknown;
+            }[];
+            tool_call_id?: string;
         };
         /**
          * @description * `system` - system
          *     * `developer` - developer
          *     * `user` - user
          *     * `assistant` - assistant
+         *     * `tool` - tool
+         *     * `function` - function
          * @enum {string}
          */
-        ChatMessageRoleEnum: "system" | "developer" | "user" | "assistant";
+        ChatMessageRoleEnum: "system" | "developer" | "user" | "assistant" | "tool" | "function";
         /** @description One model call: outcome and timing, with the exact request and response JSON. */
         CompletionOutput: {
             readonly id: number;
@@ -778,8 +868,38 @@ export interface components {
             description?: string;
             daily_limit?: number | null;
             monthly_token_budget?: number | null;
+            /** @description Model ids (from GET /api/models) its members may use; empty: all. */
+            models?: string[];
+            /** @description Slugs of active assistants its members may use; empty: all. */
+            assistants?: string[];
+            /** @description Admin only: the user ids who run the group (they join it); operators left out stay as members. */
+            operators?: number[];
         };
+        GroupOperator: {
+            id: number;
+            /** Format: email */
+            email: string | null;
+            nickname: string;
+        };
+        /** @description A group as its operators and admins see it (read through groups.selectors, which loads the lists). */
         GroupOutput: {
+            readonly id: number;
+            name: string;
+            description?: string;
+            daily_limit: number | null;
+            monthly_token_budget: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** @description Model ids its members may use; empty: all. */
+            models: string[];
+            /** @description Slugs of the assistants its members may use; empty: all. */
+            readonly assistants: string[];
+            readonly operators: components["schemas"]["GroupOperator"][];
+            /** @description People in the group, operators included. */
+            member_count: number;
+        };
+        /** @description A group as a member who joins it sees it: no operators or members. */
+        GroupSummary: {
             readonly id: number;
             name: string;
             description?: string;
@@ -796,6 +916,39 @@ export interface components {
             database: string;
             provider: string;
             model: string;
+        };
+        ImportJsonRequest: {
+            /** @description The CSV text: email,nickname[,role]. */
+            csv: string;
+        };
+        ImportOutput: {
+            dry_run: boolean;
+            created: number;
+            added: number;
+            skipped: number;
+            rows: components["schemas"]["ImportRow"][];
+        };
+        ImportRow: {
+            /** @description The row's line in the file (the header is line 1). */
+            line: number;
+            /** @description As read (lower-cased). */
+            email: string;
+            /** @description The account's nickname (created or added). */
+            nickname: string;
+            /** @description member or operator (as read, when it is neither). */
+            role: string;
+            action: components["schemas"]["ActionEnum"];
+            /** @description Why it was skipped, or a note. */
+            reason: string | null;
+            /** @description Created rows of a real run: the new member's one-time link to set a password. */
+            set_password_url: string | null;
+        };
+        ImportUploadRequest: {
+            /**
+             * Format: binary
+             * @description The CSV file: email,nickname[,role] (UTF-8 or CP949).
+             */
+            file: string;
         };
         IntakeAnswerOutput: {
             key: string;
@@ -854,10 +1007,56 @@ export interface components {
             readonly job: string;
             /** Format: date-time */
             readonly date_joined: string;
+            /** @description An admin (Django staff): runs every group, creates groups. */
+            readonly is_admin: boolean;
+            /** @description The groups this member runs as an operator (the web app shows them its operator area). */
+            readonly operates: components["schemas"]["OperatedGroup"][];
             /** @description With a new password: a fresh pair for this device (every other token ended). */
             access?: string;
             refresh?: string;
         };
+        MemberListInputRequest: {
+            /** Format: email */
+            email: string;
+            /**
+             * @description operator: admin only. Given by an admin, it also changes the role of someone already in.
+             *
+             *     * `member` - Member
+             *     * `operator` - Operator
+             */
+            role?: components["schemas"]["MembershipRoleEnum"];
+        };
+        /** @description A member of a group (a selectors.MemberRow) with today's use and this month's tokens. */
+        MemberOutput: {
+            /** @description The member's user id. */
+            id: number;
+            /** Format: email */
+            email: string | null;
+            nickname: string;
+            role: components["schemas"]["MembershipRoleEnum"];
+            /** Format: date-time */
+            joined_at: string;
+            /** @description Model requests counted today (the quota's day). */
+            requests_today: number;
+            /** @description Their effective daily limit, by the one rule of /api/quota. */
+            daily_limit: number;
+            /**
+             * @description Which rule gave it.
+             *
+             *     * `member` - member
+             *     * `group` - group
+             *     * `default` - default
+             */
+            daily_limit_source: components["schemas"]["QuotaSourceEnum"];
+            /** @description Tokens used this month (the quota's time zone). */
+            tokens_this_month: number;
+        };
+        /**
+         * @description * `member` - Member
+         *     * `operator` - Operator
+         * @enum {string}
+         */
+        MembershipRoleEnum: "member" | "operator";
         MessageOutput: {
             readonly id: number;
             role: components["schemas"]["MessageOutputRoleEnum"];
@@ -904,6 +1103,10 @@ export interface components {
         OAuthExchangeInputRequest: {
             code: string;
         };
+        OperatedGroup: {
+            id: number;
+            name: string;
+        };
         PasswordResetConfirmInputRequest: {
             token: string;
             password: string;
@@ -921,6 +1124,12 @@ export interface components {
             description?: string;
             daily_limit?: number | null;
             monthly_token_budget?: number | null;
+            /** @description Model ids (from GET /api/models) its members may use; empty: all. */
+            models?: string[];
+            /** @description Slugs of active assistants its members may use; empty: all. */
+            assistants?: string[];
+            /** @description Admin only: the user ids who run the group (they join it); operators left out stay as members. */
+            operators?: number[];
         };
         PatchedMeUpdateRequest: {
             /** Format: email */
@@ -963,6 +1172,8 @@ export interface components {
             source: components["schemas"]["QuotaSourceEnum"];
             /** @description The group whose limit applies (source group). */
             group: components["schemas"]["QuotaGroup"] | null;
+            /** @description The monthly token budget, when one of the member's groups sets one. */
+            tokens: components["schemas"]["TokenBudgetOutput"] | null;
         };
         /**
          * @description * `member` - member
@@ -984,6 +1195,12 @@ export interface components {
             mode: components["schemas"]["ModeEnum"];
             /** @description Empty: any address. */
             domains: string[];
+        };
+        ResponseFormatRequest: {
+            type: components["schemas"]["TypeEnum"];
+            json_schema?: {
+                [key: string]: unknown;
+            };
         };
         SignupInputRequest: {
             /** Format: email */
@@ -1018,11 +1235,34 @@ export interface components {
          * @enum {string}
          */
         StatusEnum: "pending" | "succeeded" | "failed";
+        TokenBudgetOutput: {
+            /** @description Tokens (prompt and answer) allowed this month. */
+            limit: number;
+            /** @description Tokens used by finished calls this month. */
+            used: number;
+            /** @description Tokens held by calls in progress. */
+            reserved: number;
+            remaining: number;
+            /**
+             * Format: date-time
+             * @description The first midnight of next month in the quota's time zone.
+             */
+            resets_at: string;
+            /** @description The group whose budget applies. */
+            group: components["schemas"]["QuotaGroup"] | null;
+        };
         TokenPairOutput: {
             access: string;
             refresh: string;
             user: components["schemas"]["UserOutput"];
         };
+        /**
+         * @description * `text` - text
+         *     * `json_object` - json_object
+         *     * `json_schema` - json_schema
+         * @enum {string}
+         */
+        TypeEnum: "text" | "json_object" | "json_schema";
         UsageOutput: {
             prompt_tokens: number | null;
             completion_tokens: number | null;
@@ -1037,6 +1277,10 @@ export interface components {
             readonly job: string;
             /** Format: date-time */
             readonly date_joined: string;
+            /** @description An admin (Django staff): runs every group, creates groups. */
+            readonly is_admin: boolean;
+            /** @description The groups this member runs as an operator (the web app shows them its operator area). */
+            readonly operates: components["schemas"]["OperatedGroup"][];
         };
     };
     responses: never;
@@ -1263,7 +1507,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GroupOutput"];
+                    "application/json": components["schemas"]["GroupSummary"];
                 };
             };
             /** @description Invalid input */
@@ -2772,7 +3016,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not an admin */
+            /** @description Not an admin (`admin_only`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2894,7 +3138,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An operator, not an admin */
+            /** @description An operator, not an admin (`admin_only`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2957,6 +3201,15 @@ export interface operations {
             };
             /** @description Not logged in, or the credentials are wrong */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `operators` sent by an operator, not an admin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3177,6 +3430,311 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_groups_members_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberOutput"][];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_groups_members_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberListInputRequest"];
+            };
+        };
+        responses: {
+            /** @description Already in the group */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberOutput"];
+                };
+            };
+            /** @description Added */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberOutput"];
+                };
+            };
+            /** @description Invalid input, or no account with this email (`unknown_member`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `role: operator` from an operator, not an admin (`admin_only`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (daily allowance spent, or too many failed logins) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_groups_members_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The member is an operator, and you are not an admin (`admin_only`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_groups_members_import_create: {
+        parameters: {
+            query?: {
+                /** @description Report what would happen; change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "text/csv": string;
+                "multipart/form-data": components["schemas"]["ImportUploadRequest"];
+                "application/json": components["schemas"]["ImportJsonRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOutput"];
+                };
+            };
+            /** @description Invalid input: a file too large (`csv_too_large`, over 1 MiB) or long (`csv_too_many_rows`, over 5,000 rows), not text (`csv_unreadable`), or without an email column (`csv_no_email_column`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Accounts or members changed while importing; nothing was imported (`import_conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (daily allowance spent, or too many failed logins) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

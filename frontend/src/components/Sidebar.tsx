@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { Link, useMatch, useNavigate } from "react-router";
+import { Link, NavLink, useMatch, useNavigate } from "react-router";
 import * as api from "../api";
 import { formatResetTime, useI18n } from "../i18n";
 import { useAppState } from "../state";
@@ -8,7 +8,8 @@ import { LanguageSwitch } from "./LanguageSwitch";
 export function Sidebar() {
   const { t } = useI18n();
   const navigate = useNavigate();
-  const { quota, listVersion, reloadList } = useAppState();
+  const { me, quota, listVersion, reloadList } = useAppState();
+  const operates = api.canOperate(me);
   const [search, setSearch] = useState("");
   const [page, setPage] = useState<api.ConversationPage | null>(null);
   const [items, setItems] = useState<api.ConversationSummary[]>([]);
@@ -125,6 +126,11 @@ export function Sidebar() {
           <button type="button" className="link-button" onClick={() => api.downloadExport(null, "json")}>
             {t("exportAll")}
           </button>
+          {operates && (
+            <NavLink to="/groups" className="link-button">
+              {t("groups")}
+            </NavLink>
+          )}
           <Link to="/account" className="link-button">
             {t("account")}
           </Link>
