@@ -35,7 +35,7 @@ def openai_exception_handler(exc: Exception, context: dict[str, Any]) -> Respons
     if response.status_code == 401:
         code = "invalid_api_key"
     errors = data.get("errors")
-    param = next(iter(errors), None) if isinstance(errors, dict) else None
+    param = next(iter(errors), None) if isinstance(errors, dict) else data.get("param")
     data["error"] = openai_error(
         status_code=response.status_code, message=data.get("detail", ""), code=code, param=param
     )

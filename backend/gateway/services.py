@@ -20,6 +20,7 @@ from chat.selectors import assistant_default_queryset
 from chat.services.calls import NewConversation, PreparedCall, call_start
 from common.sql_batch import Sql
 from gateway.models import ApiKey
+from gateway.requests import content_text
 from groups.access import member_access
 from llm.providers import get_provider
 from quota.services import group_allowance_names, group_allowance_subqueries
@@ -114,8 +115,13 @@ class GatewayTurns:
 
 def gateway_turns_split(messages: list[dict[str, Any]]) -> GatewayTurns:
     """Split a request's messages (at least one from the user) into what its conversation stores."""
-    system = "\n\n".join(m["content"] for m in messages if m["role"] in ("system", "developer"))
-    turns = [m for m in messages if m["role"] in ("user", "assistant")]
+    system = "\n\n".join(content_text(m.get("content")) for m in messages if m["role"] in ("system", "developer"))
+    # The conversation keeps the turns' text; the record keeps the messages whole (parts, tool calls, tools).
+    turns = [
+        {"role": m["role"], "content": content_text(m.get("content"))}
+        for m in messages
+        if m["role"] in ("user", "assistant")
+    ]
     answered = max(i for i, m in enumerate(turns) if m["role"] == "user")
     return GatewayTurns(system_prompt=system, asked=turns[: answered + 1], after=turns[answered + 1 :])
 
@@ -143,7 +149,7 @@ def gateway_call_start(*, key: ApiKey, request: dict[str, Any]) -> PreparedCall:
             "system_prompt": turns.system_prompt,
             "model": request["model"],
             "temperature": request.get("temperature") if request.get("temperature") is not None else 1.0,
-            "max_tokens": request.get("max_tokens") or 0,
+            "max_tokens": request.get("max_completion_tokens") or request.get("max_tokens") or 0,
             "created_at": now,
             "updated_at": now,
         }

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from django.core.validators import ProhibitNullCharactersValidator
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import APIView
 
-from chat.limits import MessageContentField, max_tokens_limit
-from chat.services.call_stream import Delta, Failed, Finished, call_stream
-from chat.services.calls import PreparedCall, call_fail, call_succeed
+from chat.services.call_stream import Delta, Failed, Finished, StreamEvent, call_stream
+from chat.services.calls import ModelCallFailed, PreparedCall, call_fail, call_succeed
 from common.async_views import AsyncAPIView
 from common.db import in_db_finishing
 from common.streams import event_stream_response, sse_data
 from gateway.authentication import ApiKeyAuthentication
 from gateway.errors import openai_error, openai_exception_handler
 from gateway.models import ApiKey
+from gateway.requests import ChatCompletionSerializer
 from gateway.services import api_key_create, api_key_revoke, gateway_call_start
 from groups.access import model_check
+from llm.errors import UpstreamRefused
 from llm.providers import get_provider, usage_chunk, validate_completion
 
 
@@ -52,64 +51,8 @@ class ModelListView(GatewayView):
         )
 
 
-# DRF's CharField's own checks, for the strings inside a JSON parameter.
-PROHIBITED_CHARACTERS = (ProhibitNullCharactersValidator(), ProhibitSurrogateCharactersValidator())
-
-
-def refuse_unstorable_characters(value: Any) -> None:
-    """Refuse a JSON value with a NUL or an unpaired surrogate in any string or key, as DRF's
-    CharField does: PostgreSQL's jsonb can record neither (and no database the latter).
-    A model's answer is not refused but recorded with stand-ins (chat.records.unstorable_replaced)."""
-    if isinstance(value, str):
-        for prohibit in PROHIBITED_CHARACTERS:
-            prohibit(value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            refuse_unstorable_characters(key)
-            refuse_unstorable_characters(item)
-    elif isinstance(value, list):
-        for item in value:
-            refuse_unstorable_characters(item)
-
-
-class ChatMessageSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=["system", "developer", "user", "assistant"])
-    content = MessageContentField(
-        allow_blank=True, trim_whitespace=False, too_long="A message is longer than %(limit_value)s characters."
-    )
-    name = serializers.CharField(required=False, max_length=64)
-
-
-class ChatCompletionSerializer(serializers.Serializer):
-    """The part of OpenAI's Chat Completions request haruchat supports."""
-
-    model = serializers.CharField(max_length=200)
-    messages = ChatMessageSerializer(many=True, allow_empty=False)
-    temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False, allow_null=True)
-    max_tokens = serializers.IntegerField(min_value=1, required=False, allow_null=True, validators=[max_tokens_limit()])
-    stream = serializers.BooleanField(required=False)
-    stream_options = serializers.DictField(required=False, allow_null=True, validators=[refuse_unstorable_characters])
-    top_p = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
-    stop = serializers.JSONField(required=False, allow_null=True, validators=[refuse_unstorable_characters])
-    seed = serializers.IntegerField(required=False, allow_null=True)
-    presence_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
-    frequency_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
-    user = serializers.CharField(required=False, max_length=200)
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if isinstance(data, dict):
-            unsupported = sorted(set(data) - set(self.fields))
-            if unsupported:
-                raise serializers.ValidationError(
-                    {unsupported[0]: [f"haruchat does not support the parameter(s): {', '.join(unsupported)}."]},
-                    code="unsupported_parameter",
-                )
-        return super().to_internal_value(data)
-
-    def validate_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if not any(m["role"] == "user" for m in messages):
-            raise serializers.ValidationError("At least one message must have the role 'user'.", code="no_user_message")
-        return messages
+class UnsupportedParameter(exceptions.ValidationError):
+    default_code = "unsupported_parameter"
 
 
 class ModelNotFound(exceptions.NotFound):
@@ -127,16 +70,19 @@ class ChatCompletionView(AsyncAPIView):
 
     def prepare_post(self, request: Request) -> PreparedCall:
         """Check the body, then count and record the call (in the database unit that authenticated it)."""
-        data = ChatCompletionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        upstream_request = {key: request.data[key] for key in data.validated_data if key != "messages"}
-        upstream_request["messages"] = [dict(m) for m in data.validated_data["messages"]]
-        models = get_provider().models()
+        ChatCompletionSerializer(data=request.data).is_valid(raise_exception=True)
+        upstream_request = dict(request.data)  # as the client wrote it: what haruchat doesn't read passes through
+        provider = get_provider()
+        models = provider.models()
         if upstream_request["model"] not in models:
             raise ModelNotFound(
                 f"The model {upstream_request['model']!r} does not exist. Available: {', '.join(models)}."
             )
         model_check(request.user.access, upstream_request["model"])
+        refused = provider.unsupported(upstream_request)
+        if refused is not None:
+            param, reason = refused
+            raise UnsupportedParameter({param: [reason]})
         return gateway_call_start(key=request.auth, request=upstream_request)
 
     @extend_schema(
@@ -147,13 +93,29 @@ class ChatCompletionView(AsyncAPIView):
         headers = call.reservation.status.headers()
         if call.request.get("stream"):
             client_wants_usage = bool((request.data.get("stream_options") or {}).get("include_usage"))
-            return event_stream_response(chunk_stream(call, client_wants_usage), headers=headers)
+            events = call_stream(call=call)
+            first = await anext(events)
+            if isinstance(first, Failed):  # nothing sent yet: the failure is a plain error with its own status
+                await events.aclose()  # it has settled the call; end it on this loop, not at garbage collection
+                raise as_client_error(first.error)
+            return event_stream_response(chunk_stream(first, events, client_wants_usage), headers=headers)
         try:
             response = validate_completion(await call.provider.acomplete(call.request))
         except Exception as exc:
-            raise await in_db_finishing(call_fail, call=call, error=exc) from exc
+            raise as_client_error(await in_db_finishing(call_fail, call=call, error=exc)) from exc
         result = await in_db_finishing(call_succeed, call=call, response=response)
         return Response(response, status=status.HTTP_200_OK, headers=result.quota.headers())
+
+
+def as_client_error(failed: ModelCallFailed) -> ModelCallFailed:
+    """A refusal of the request by the upstream is the client's to fix: its own status, code and param."""
+    refused = failed.provider_error
+    if isinstance(refused, UpstreamRefused) and refused.upstream_status:
+        failed.status_code = refused.upstream_status
+        failed.detail = exceptions.ErrorDetail(refused.detail, code=refused.upstream_code or "upstream_refused")
+        if refused.param:
+            failed.extra["param"] = refused.param
+    return failed
 
 
 class BenchPassThroughView(AsyncAPIView):
@@ -181,14 +143,25 @@ async def _passed_through(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterato
     yield b"data: [DONE]\n\n"
 
 
-async def chunk_stream(call: PreparedCall, client_wants_usage: bool) -> AsyncIterator[bytes]:
+async def _chained(first: StreamEvent, rest: AsyncGenerator[StreamEvent]) -> AsyncIterator[StreamEvent]:
+    try:
+        yield first
+        async for event in rest:
+            yield event
+    finally:
+        await rest.aclose()
+
+
+async def chunk_stream(
+    first: StreamEvent, rest: AsyncGenerator[StreamEvent], client_wants_usage: bool
+) -> AsyncIterator[bytes]:
     """Pass the upstream's chunks through as OpenAI's SSE, ending in `data: [DONE]`.
 
     A client that asked for usage gets its chunk even from a model that
     sends none (the embedded one, some servers): the usage haruchat counted.
     """
     usage_sent = False
-    async for event in call_stream(call=call):
+    async for event in _chained(first, rest):
         if isinstance(event, Delta):
             if event.chunk.get("usage"):
                 if not event.chunk.get("choices") and not client_wants_usage:

@@ -16,6 +16,18 @@ class ProviderError(Exception):
         super().__init__(self.detail)
 
 
+class UpstreamRefused(ProviderError):
+    """An OpenAI-compatible upstream refused the request as sent (a parameter it doesn't take, a bad value).
+
+    The web app built that request, so for it this is the upstream's failure (502); /v1's client wrote it,
+    so the gateway passes the upstream's own status, code and param back (gateway.views)."""
+
+    def __init__(self, detail: str, *, upstream_status: int, code: str | None = None, param: str | None = None):
+        super().__init__(detail, upstream_status=upstream_status)
+        self.upstream_code = code
+        self.param = param
+
+
 class UpstreamTimeout(ProviderError):
     status_code = 504
     code = "upstream_timeout"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import importlib.util
+import json
 import logging
 import os
 import sys
@@ -26,8 +27,50 @@ from llm.providers import Provider, usage_chunk
 logger = logging.getLogger(__name__)
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-# Only these request fields mean anything to llama.cpp's chat completion.
-FORWARDED_FIELDS = ("messages", "temperature", "max_tokens", "top_p", "stop", "seed")
+# The request fields llama.cpp's chat completion honours, sent to it as they are.
+FORWARDED_FIELDS = (
+    "messages", "temperature", "max_tokens", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty",
+    "logit_bias",
+)  # fmt: skip
+# Fields that say something about the request, not the answer: accepted and left out.
+IGNORED_FIELDS = (
+    "model", "stream", "stream_options", "user", "metadata", "store", "service_tier", "parallel_tool_calls",
+)  # fmt: skip
+# Fields llama.cpp honours only at these values (it has no `n`, no tools that work with this model,
+# and log probabilities need the model loaded with every logit kept).
+HONOURED_ONLY_AS = {
+    "n": lambda v: v == 1,
+    "logprobs": lambda v: v is False,
+    "top_logprobs": lambda v: not v,
+    "tools": lambda v: not v,
+    "tool_choice": lambda v: v == "none",
+}
+READ_HERE = ("messages", "max_completion_tokens", "response_format")
+
+
+def llama_arguments(request: dict[str, Any]) -> dict[str, Any]:
+    """The request as llama-cpp-python's create_chat_completion takes it (checked by `unsupported` first)."""
+    arguments = {key: request[key] for key in FORWARDED_FIELDS if request.get(key) is not None}
+    if request.get("max_completion_tokens"):
+        arguments["max_tokens"] = request["max_completion_tokens"]
+    arguments["messages"] = [_text_message(m) for m in request["messages"]]
+    response_format = request.get("response_format") or {}
+    if response_format.get("type") == "json_object":  # a JSON grammar constrains the tokens
+        arguments["response_format"] = {"type": "json_object"}
+    elif response_format.get("type") == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
+        arguments["response_format"] = {"type": "json_object", "schema": schema}
+    return arguments
+
+
+def _text_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A message with text parts joined into one string (the chat template takes strings); developer is system."""
+    content = message.get("content")
+    if isinstance(content, list):
+        content = "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+    role = "system" if message.get("role") == "developer" else message.get("role")
+    return {"role": role, "content": content or ""}
+
 
 _load_lock = threading.Lock()
 _call_lock = threading.Lock()
@@ -100,9 +143,27 @@ class LocalLlamaProvider(Provider):
         except ModelFailed:
             return False
 
+    def unsupported(self, request: dict[str, Any]) -> tuple[str, str] | None:
+        """What llama.cpp can't do with this small model: tools, several choices, log probabilities, images."""
+        for key, value in request.items():
+            if value is None or key in FORWARDED_FIELDS or key in IGNORED_FIELDS or key in READ_HERE:
+                continue
+            if key in HONOURED_ONLY_AS:
+                if HONOURED_ONLY_AS[key](value):
+                    continue
+                return key, f"The embedded model does not support {key}={json.dumps(value)[:80]}."
+            return key, f"The embedded model does not support the parameter {key!r}."
+        for message in request.get("messages") or []:
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, list) and any(isinstance(p, dict) and p.get("type") != "text" for p in content):
+                return "messages", "The embedded model takes text only: send text parts, not images, audio or files."
+            if isinstance(message, dict) and message.get("role") in ("tool", "function"):
+                return "messages", "The embedded model does not call tools, so it takes no tool messages."
+        return None
+
     def complete(self, request: dict[str, Any]) -> dict[str, Any]:
         llama = load_model()
-        arguments = {key: request[key] for key in FORWARDED_FIELDS if key in request}
+        arguments = llama_arguments(request)
         with _call_lock:
             try:
                 return llama.create_chat_completion(**arguments, model=request["model"], stream=False)
@@ -121,7 +182,7 @@ class LocalLlamaProvider(Provider):
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         stop = threading.Event()
-        arguments = {key: request[key] for key in FORWARDED_FIELDS if key in request}
+        arguments = llama_arguments(request)
 
         def hand_over(kind: str, item: Any) -> None:
             try:

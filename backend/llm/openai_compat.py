@@ -18,7 +18,14 @@ import httpx2
 import openai
 from django.conf import settings
 
-from llm.errors import ProviderError, StreamBroken, UpstreamMalformed, UpstreamTimeout, UpstreamUnavailable
+from llm.errors import (
+    ProviderError,
+    StreamBroken,
+    UpstreamMalformed,
+    UpstreamRefused,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from llm.providers import Provider
 
 logger = logging.getLogger(__name__)
@@ -173,6 +180,11 @@ def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
 
 
+# The upstream's refusals of the request itself, which a /v1 client can fix: passed back as they came.
+# (401/403 say haruchat's own key is wrong, 429 that haruchat's account is limited: the server's, so 502.)
+PASSED_BACK_STATUSES = (400, 404, 409, 413, 422)
+
+
 def _provider_error(exc: openai.OpenAIError, *, mid_stream: bool = False) -> ProviderError:
     """The SDK's exception as the provider error the API reports."""
     if isinstance(exc, openai.APITimeoutError):
@@ -181,6 +193,15 @@ def _provider_error(exc: openai.OpenAIError, *, mid_stream: bool = False) -> Pro
         if mid_stream:
             return StreamBroken()
         return UpstreamUnavailable(f"The model provider could not be reached: {exc}")
+    if isinstance(exc, openai.APIStatusError) and exc.status_code in PASSED_BACK_STATUSES:
+        inner = exc.body.get("error", exc.body) if isinstance(exc.body, dict) else {}
+        inner = inner if isinstance(inner, dict) else {}
+        return UpstreamRefused(
+            _error_message(exc),
+            upstream_status=exc.status_code,
+            code=inner["code"] if isinstance(inner.get("code"), str) else None,
+            param=inner["param"] if isinstance(inner.get("param"), str) else None,
+        )
     if isinstance(exc, openai.APIStatusError):
         return ProviderError(
             f"The model provider answered HTTP {exc.status_code}: {_error_message(exc)}",

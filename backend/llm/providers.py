@@ -45,6 +45,16 @@ class Provider(abc.ABC):
         default = self.default_model()
         return [default, *[m for m in configured if m != default]]
 
+    def unsupported(self, request: dict[str, Any]) -> tuple[str, str] | None:
+        """The first parameter of `request` this provider can't honour, and why; None when it can.
+
+        An OpenAI-compatible upstream is sent every parameter as the client wrote it (it refuses what it
+        doesn't know itself); haruchat only stops images bound for a model the settings call text-only.
+        """
+        if request.get("model") in settings.HARUCHAT_LLM_TEXT_ONLY_MODELS and _has_images(request):
+            return "messages", f"The model {request['model']!r} takes text only, not images."
+        return None
+
     @abc.abstractmethod
     def complete(self, request: dict[str, Any]) -> dict[str, Any]:
         """Send one chat completion request; return the response JSON as received.
@@ -107,6 +117,15 @@ class Provider(abc.ABC):
         """An estimate of the prompt's tokens, for streams whose upstream reports no usage."""
         text = " ".join(str(m.get("content") or "") for m in request.get("messages", []) if isinstance(m, dict))
         return max(round(len(text) / 4), 1)
+
+
+def _has_images(request: dict[str, Any]) -> bool:
+    return any(
+        isinstance(m, dict)
+        and isinstance(m.get("content"), list)
+        and any(isinstance(p, dict) and p.get("type") == "image_url" for p in m["content"])
+        for m in request.get("messages") or []
+    )
 
 
 def provider_class() -> type[Provider]:

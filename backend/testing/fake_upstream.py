@@ -3,20 +3,50 @@
 Tests and benchmarks point haruchat's `openai_compat` provider at it instead
 of patching the client. It speaks `POST /v1/chat/completions` (plain and
 `stream: true`) and `GET /v1/models`, keeps every exchange (the request body
-it received and the response body it sent), and has switches for faults:
+it received and the response body it sent), and has switches for faults.
+
+What it makes of the request (no switch needed):
+
+    messages        `content` as a string or an array of parts (text parts are read, others skipped);
+                    the answer is "Echo: <last user message>"; when the last message is a `tool`
+                    message, it is "Tool result: <that message's content>" instead
+    n               n choices, each with its own index; choice k > 0 has " (k+1)" after its text
+    logprobs        true: every choice carries {"content": [{token, logprob, bytes, top_logprobs}],
+                    "refusal": null}; `top_logprobs` alternatives per token (0 by default);
+                    streamed, each content chunk carries the logprobs of its own tokens
+    tools           with `tool_choice` absent, "auto" or "required": every choice calls the first
+                    function tool, or with {"type": "function", "function": {"name": ...}} the named
+                    one, with arguments built from its `parameters` schema's required properties
+                    (strings "fake <name>", integers 1, numbers 1.5, booleans true, enums' first
+                    value...), and finish_reason "tool_calls" (one call per choice, whatever
+                    `parallel_tool_calls` says); `tool_choice: "none"` answers text; a tool_choice
+                    naming a function not in `tools` is a 400 (param "tool_choice").
+                    Streamed: a first delta with the call's index, id, type and function.name
+                    (arguments ""), then the arguments in `chunks` pieces
+    response_format {"type": "json_object"}: the answer is {"reply": "<the text answer>"};
+                    {"type": "json_schema", "json_schema": {"schema": ...}}: a JSON object with
+                    the schema's required properties, filled as for tool arguments
+    stream          several choices are interleaved chunk by chunk (each chunk carries one choice);
+                    the usage chunk (choices: []) comes last when stream_options.include_usage
+
+Switches:
 
     latency      seconds to wait before answering
     status       answer with this HTTP error status and an OpenAI error body
     malformed    "not_json" (a 200 that is not JSON), "nan" (a 200, or a stream's usage, whose
                  JSON carries NaN, which Python's parser takes but JSON has no room for),
                  "no_choices", or "bad_chunk" (a stream whose third event is JSON but not an object)
-    reply        the answer's text (default: "Echo: <last user message>")
+    reply        the answer's text (default: "Echo: <last user message>"); it is also the content of a
+                 JSON-mode answer, as it is; it does not stop a tool call
     fail_times   apply `status`/`malformed` to the next N requests only
     chunks       number of chunks a streamed answer is split into
     chunk_delay  seconds between streamed chunks
     break_after  cut a stream's connection after this many chunks
     stall_after  stop sending (but keep the connection open) after this many chunks
     no_usage     never send a stream's usage chunk, even when asked (as some servers do)
+    reject_params  a list of top-level parameter names: a request carrying any of them is answered 400
+                 in OpenAI's error shape, {"error": {"message", "type": "invalid_request_error",
+                 "param": <the name>, "code": "unsupported_parameter"}} (for passthrough of upstream 4xx)
 
 Switches are set in-process (`FakeUpstream.configure`) or over HTTP
 (`POST /_control` with a JSON object; `GET /_control/exchanges`;
@@ -31,6 +61,7 @@ import argparse
 import asyncio
 import json
 import math
+import re
 import threading
 import time
 import uuid
@@ -52,6 +83,7 @@ DEFAULTS: dict[str, Any] = {
     "break_after": None,
     "stall_after": None,
     "no_usage": False,
+    "reject_params": None,
     "model": "fake-model",
 }
 
@@ -105,24 +137,198 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def completion_body(request: dict[str, Any], reply: str, model: str) -> dict[str, Any]:
-    """A chat completion with a few fields haruchat has no column for, to prove they survive."""
-    prompt_tokens = sum(_words(str(m.get("content") or "")) for m in request.get("messages", []))
-    completion_tokens = _words(reply)
+class FakeBadRequest(Exception):
+    """A request the fake upstream answers 400, as OpenAI would."""
+
+    def __init__(self, message: str, param: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message, self.param, self.code = message, param, code
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {"message": self.message, "type": "invalid_request_error", "param": self.param, "code": self.code}
+        }
+
+
+def message_text(content: Any) -> str:
+    """A message's text: the string itself, or its text parts joined by spaces."""
+    if isinstance(content, list):
+        return " ".join(
+            str(part.get("text") or "") for part in content if isinstance(part, dict) and part.get("type") == "text"
+        )
+    return str(content or "")
+
+
+def _messages(request: dict[str, Any]) -> list[dict[str, Any]]:
+    messages = request.get("messages")
+    return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
+
+
+def default_reply(request: dict[str, Any]) -> str:
+    messages = _messages(request)
+    if messages and messages[-1].get("role") == "tool":
+        return f"Tool result: {message_text(messages[-1].get('content'))}"
+    users = [m for m in messages if m.get("role") == "user"]
+    last = message_text(users[-1].get("content")) if users else ""
+    return f"Echo: {last}"
+
+
+def schema_value(schema: Any, name: str, defs: dict[str, Any], depth: int = 0) -> Any:
+    """A simple value that a JSON schema accepts: objects get their required properties only."""
+    if not isinstance(schema, dict) or depth > 8:
+        return f"fake {name}"
+    if isinstance(schema.get("$ref"), str):
+        target = defs.get(schema["$ref"].rsplit("/", 1)[-1], {})
+        return schema_value({**target, **{k: v for k, v in schema.items() if k != "$ref"}}, name, defs, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = [o for o in schema.get(key) or [] if not (isinstance(o, dict) and o.get("type") == "null")]
+        if options:
+            return schema_value(options[0], name, defs, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or (kind is None and "properties" in schema):
+        properties = schema.get("properties") or {}
+        return {key: schema_value(properties.get(key), key, defs, depth + 1) for key in schema.get("required") or []}
+    if kind == "array":
+        return [schema_value(schema.get("items"), name, defs, depth + 1)]
+    if kind == "integer":
+        return int(schema.get("minimum", 1))
+    if kind == "number":
+        return float(schema.get("minimum", 1.5))
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return f"fake {name}"
+
+
+def value_for_schema(schema: Any) -> Any:
+    defs = {}
+    if isinstance(schema, dict):
+        defs = {**(schema.get("definitions") or {}), **(schema.get("$defs") or {})}
+    return schema_value(schema if schema is not None else {"type": "object"}, "value", defs)
+
+
+def chosen_tool(request: dict[str, Any]) -> dict[str, Any] | None:
+    """The function the answer calls, or None for a text answer."""
+    tools = request.get("tools")
+    choice = request.get("tool_choice")
+    messages = _messages(request)
+    if not isinstance(tools, list) or not tools or choice == "none":
+        return None
+    if messages and messages[-1].get("role") == "tool":
+        return None
+    functions = [
+        t["function"]
+        for t in tools
+        if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("function"), dict)
+    ]
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        name = choice["function"].get("name")
+        named = [f for f in functions if f.get("name") == name]
+        if not named:
+            raise FakeBadRequest(
+                f"Invalid value for 'tool_choice': no function named '{name}' in tools.", "tool_choice"
+            )
+        return named[0]
+    return functions[0] if functions else None
+
+
+def _json_mode(request: dict[str, Any]) -> dict[str, Any] | None:
+    response_format = request.get("response_format")
+    if isinstance(response_format, dict) and response_format.get("type") in ("json_object", "json_schema"):
+        return response_format
+    return None
+
+
+def _content(request: dict[str, Any], text: str, literal: bool) -> str:
+    response_format = _json_mode(request)
+    if literal or response_format is None:
+        return text
+    if response_format["type"] == "json_object":
+        return json.dumps({"reply": text})
+    json_schema = response_format.get("json_schema")
+    return json.dumps(value_for_schema(json_schema.get("schema") if isinstance(json_schema, dict) else None))
+
+
+def token_logprobs(text: str, top: int) -> list[dict[str, Any]]:
+    """Plausible per-token logprobs: words with their leading spaces as tokens, alternatives less likely."""
+    entries = []
+    for number, token in enumerate(re.findall(r"\s*\S+|\s+", text)):
+        logprob = round(-0.01 - 0.1 * (number % 5), 4)
+        alternatives = [token] + [f"{token}~{k}" for k in range(1, top)]
+        entries.append(
+            {
+                "token": token,
+                "logprob": logprob,
+                "bytes": list(token.encode()),
+                "top_logprobs": [
+                    {"token": t, "logprob": round(logprob - 1.5 * k, 4), "bytes": list(t.encode())}
+                    for k, t in enumerate(alternatives[:top])
+                ],
+            }
+        )
+    return entries
+
+
+def _top(request: dict[str, Any]) -> int:
+    top = request.get("top_logprobs")
+    return top if isinstance(top, int) and top > 0 else 0
+
+
+def completion_choices(request: dict[str, Any], reply: str, *, literal: bool = False) -> list[dict[str, Any]]:
+    """The answer's choices: `n` of them, each a text (or JSON) answer or a tool call."""
+    n = request.get("n")
+    n = n if isinstance(n, int) and not isinstance(n, bool) and n > 1 else 1
+    tool = chosen_tool(request)
+    choices = []
+    for index in range(n):
+        if tool is not None:
+            arguments = json.dumps(value_for_schema(tool.get("parameters")))
+            call = {
+                "id": f"call_{uuid.uuid4().hex[:24]}",
+                "type": "function",
+                "function": {"name": tool.get("name"), "arguments": arguments},
+            }
+            message = {"role": "assistant", "content": None, "tool_calls": [call], "refusal": None}
+            logprobs = {"content": [], "refusal": None} if request.get("logprobs") else None
+            choices.append({"index": index, "message": message, "logprobs": logprobs, "finish_reason": "tool_calls"})
+            continue
+        content = _content(request, reply + (f" ({index + 1})" if index else ""), literal)
+        logprobs = (
+            {"content": token_logprobs(content, _top(request)), "refusal": None} if request.get("logprobs") else None
+        )
+        message = {"role": "assistant", "content": content, "refusal": None}
+        choices.append({"index": index, "message": message, "logprobs": logprobs, "finish_reason": "stop"})
+    return choices
+
+
+def _choice_tokens(choice: dict[str, Any]) -> int:
+    message = choice["message"]
+    if message.get("tool_calls"):
+        return sum(_words(c["function"]["arguments"]) for c in message["tool_calls"])
+    return _words(message.get("content") or "")
+
+
+def completion_body(request: dict[str, Any], reply: str, model: str, *, literal: bool = False) -> dict[str, Any]:
+    """A chat completion with a few fields haruchat has no column for, to prove they survive.
+
+    `literal`: the reply is the `reply` switch's, sent as it is even in JSON mode."""
+    prompt_tokens = sum(_words(message_text(m.get("content"))) for m in _messages(request))
+    choices = completion_choices(request, reply, literal=literal)
+    completion_tokens = sum(_choice_tokens(c) for c in choices)
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.get("model") or model,
         "system_fingerprint": "fp_fake_upstream",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": reply, "refusal": None},
-                "logprobs": None,
-                "finish_reason": "stop",
-            }
-        ],
+        "choices": choices,
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
@@ -132,10 +338,36 @@ def completion_body(request: dict[str, Any], reply: str, model: str) -> dict[str
     }
 
 
-def default_reply(request: dict[str, Any]) -> str:
-    users = [m for m in request.get("messages", []) if isinstance(m, dict) and m.get("role") == "user"]
-    last = str(users[-1].get("content") or "") if users else ""
-    return f"Echo: {last}"
+def stream_deltas(choice: dict[str, Any], pieces: int, logprobs: bool, top: int) -> list[dict[str, Any]]:
+    """One choice's streamed chunks' `choices[0]`, in OpenAI's shapes."""
+    index, message = choice["index"], choice["message"]
+    extra = {"logprobs": None} if logprobs else {}
+    if message.get("tool_calls"):
+        deltas = []
+        for number, call in enumerate(message["tool_calls"]):
+            head = {"index": number, "id": call["id"], "type": "function"}
+            head["function"] = {"name": call["function"]["name"], "arguments": ""}
+            delta = (
+                {"role": "assistant", "content": None, "tool_calls": [head]} if number == 0 else {"tool_calls": [head]}
+            )
+            deltas.append({"index": index, "delta": delta, **extra, "finish_reason": None})
+            deltas += [
+                {
+                    "index": index,
+                    "delta": {"tool_calls": [{"index": number, "function": {"arguments": piece}}]},
+                    **extra,
+                    "finish_reason": None,
+                }
+                for piece in _split(call["function"]["arguments"], pieces)
+            ]
+    else:
+        deltas = [{"index": index, "delta": {"role": "assistant", "content": ""}, **extra, "finish_reason": None}]
+        for piece in _split(message["content"] or "", pieces):
+            chunk: dict[str, Any] = {"index": index, "delta": {"content": piece}}
+            if logprobs:
+                chunk["logprobs"] = {"content": token_logprobs(piece, top), "refusal": None}
+            deltas.append({**chunk, "finish_reason": None})
+    return [*deltas, {"index": index, "delta": {}, **extra, "finish_reason": choice["finish_reason"]}]
 
 
 class FakeUpstreamApp:
@@ -208,28 +440,39 @@ class FakeUpstreamApp:
             )
             await _answer(send, exchange, status, _error_body(f"Fake upstream error {status}.", kind))
             return
-        reply = switches["reply"] if switches["reply"] is not None else default_reply(request)
+        rejected = [name for name in switches["reject_params"] or [] if name in request]
+        literal = switches["reply"] is not None
+        reply = switches["reply"] if literal else default_reply(request)
+        try:
+            if rejected:
+                raise FakeBadRequest(
+                    f"Unsupported parameter: '{rejected[0]}' is not supported with this model.",
+                    rejected[0],
+                    "unsupported_parameter",
+                )
+            full = completion_body(request, reply, switches["model"], literal=literal)
+        except FakeBadRequest as refusal:
+            await _answer(send, exchange, 400, refusal.body())
+            return
         if malformed == "not_json":
             await _answer_text(send, exchange, 200, "<html>this is not json</html>", b"text/html")
             return
         if malformed == "nan" and not request.get("stream"):
-            body = {**completion_body(request, reply, switches["model"]), "score": math.nan}
-            await _answer(send, exchange, 200, body)
+            await _answer(send, exchange, 200, {**full, "score": math.nan})
             return
         if malformed == "no_choices":
             await _answer(send, exchange, 200, {"id": "chatcmpl-broken", "object": "chat.completion", "created": 0})
             return
         if request.get("stream"):
-            await self.stream(send, exchange, request, reply, {**switches, "malformed": malformed})
+            await self.stream(send, exchange, request, full, {**switches, "malformed": malformed})
             return
-        await _answer(send, exchange, 200, completion_body(request, reply, switches["model"]))
+        await _answer(send, exchange, 200, full)
 
     async def stream(
-        self, send: Any, exchange: Exchange, request: dict[str, Any], reply: str, switches: dict[str, Any]
+        self, send: Any, exchange: Exchange, request: dict[str, Any], full: dict[str, Any], switches: dict[str, Any]
     ) -> None:
-        """Stream the reply as Server-Sent Events in `chunks` pieces."""
-        full = completion_body(request, reply, switches["model"])
-        pieces = _split(reply, max(int(switches["chunks"]), 1))
+        """Stream the completion `full` as Server-Sent Events: each choice in `chunks` pieces, choices interleaved."""
+        pieces = max(int(switches["chunks"]), 1)
         await send(
             {
                 "type": "http.response.start",
@@ -240,11 +483,14 @@ class FakeUpstreamApp:
         exchange.status = 200
         base = {k: full[k] for k in ("id", "object", "created", "model", "system_fingerprint")}
         base["object"] = "chat.completion.chunk"
+        logprobs = bool(request.get("logprobs"))
+        per_choice = [stream_deltas(choice, pieces, logprobs, _top(request)) for choice in full["choices"]]
         events = [
-            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+            {**base, "choices": [deltas[number]]}
+            for number in range(max(len(d) for d in per_choice))
+            for deltas in per_choice
+            if number < len(deltas)
         ]
-        events += [{**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]} for p in pieces]
-        events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         if (request.get("stream_options") or {}).get("include_usage") and not switches["no_usage"]:
             usage = {**full["usage"], "prompt_tokens": math.nan} if switches["malformed"] == "nan" else full["usage"]
             events.append({**base, "choices": [], "usage": usage})

@@ -38,18 +38,78 @@ CUT_FINISH_REASONS = {
 
 
 @dataclass
-class StreamAssembler:
-    """Builds the whole chat completion from its chunks."""
+class ChoiceAssembler:
+    """One choice of a streamed answer, built from its deltas."""
 
-    envelope: dict[str, Any] = field(default_factory=dict)
     role: str = "assistant"
     parts: list[str] = field(default_factory=list)
+    refusal: list[str] = field(default_factory=list)
+    tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    logprobs: dict[str, list[Any]] | None = None
     finish_reason: str | None = None
+
+    def feed(self, choice: dict[str, Any]) -> str:
+        delta = choice.get("delta") or {}
+        if isinstance(delta.get("role"), str):
+            self.role = delta["role"]
+        text = delta["content"] if isinstance(delta.get("content"), str) else ""
+        if text:
+            self.parts.append(text)
+        if isinstance(delta.get("refusal"), str):
+            self.refusal.append(delta["refusal"])
+        for call in delta.get("tool_calls") or []:
+            if isinstance(call, dict):
+                self._tool_call_delta(call)
+        if isinstance(choice.get("logprobs"), dict):  # each chunk's token log probabilities, in order
+            self.logprobs = self.logprobs or {}
+            for key, items in choice["logprobs"].items():
+                if isinstance(items, list):
+                    self.logprobs.setdefault(key, []).extend(items)
+        if choice.get("finish_reason"):
+            self.finish_reason = choice["finish_reason"]
+        return text
+
+    def _tool_call_delta(self, delta: dict[str, Any]) -> None:
+        """OpenAI sends a call's id, type and name first, then its arguments in pieces, keyed by index."""
+        call = self.tool_calls.setdefault(
+            delta.get("index", len(self.tool_calls)),
+            {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
+        )
+        if delta.get("id"):
+            call["id"] = delta["id"]
+        if delta.get("type"):
+            call["type"] = delta["type"]
+        function = delta.get("function") or {}
+        if isinstance(function.get("name"), str):
+            call["function"]["name"] += function["name"]
+        if isinstance(function.get("arguments"), str):
+            call["function"]["arguments"] += function["arguments"]
+
+    @property
+    def content(self) -> str:
+        return "".join(self.parts)
+
+    def message(self) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            message["content"] = self.content or None  # as OpenAI answers a call with no text
+            message["tool_calls"] = [self.tool_calls[index] for index in sorted(self.tool_calls)]
+        if self.refusal:
+            message["refusal"] = "".join(self.refusal)
+        return message
+
+
+@dataclass
+class StreamAssembler:
+    """Builds the whole chat completion from its chunks: every choice (`n`), tool calls and log probabilities."""
+
+    envelope: dict[str, Any] = field(default_factory=dict)
+    choices: dict[int, ChoiceAssembler] = field(default_factory=dict)
     usage: dict[str, Any] | None = None
     content_chunks: int = 0
 
     def feed(self, chunk: dict[str, Any]) -> str:
-        """Take one chunk; return the text it adds.
+        """Take one chunk; return the text it adds to the first choice (the one a conversation keeps).
 
         The parts kept for the record (the envelope, the usage) must be JSON:
         Python's parser also takes NaN and Infinity, which a plain answer
@@ -59,49 +119,50 @@ class StreamAssembler:
             isinstance(chunk.get("usage"), dict) and any(map(_not_json_number, chunk["usage"].values()))
         ):
             raise UpstreamMalformed("The model provider sent a stream chunk that is not valid JSON (NaN or Infinity).")
-        for key in ("id", "created", "model", "system_fingerprint"):
+        for key in ("id", "created", "model", "system_fingerprint", "service_tier"):
             if key not in self.envelope and chunk.get(key) is not None:
                 self.envelope[key] = chunk[key]
         if isinstance(chunk.get("usage"), dict):
             self.usage = chunk["usage"]
-        text = ""
+        first_text = ""
         for choice in chunk.get("choices") or []:
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+            if not isinstance(choice, dict) or not isinstance(choice.get("index", 0), int):
                 continue
-            delta = choice.get("delta") or {}
-            if isinstance(delta.get("role"), str):
-                self.role = delta["role"]
-            if isinstance(delta.get("content"), str) and delta["content"]:
-                text += delta["content"]
+            index = choice.get("index", 0)
+            text = self.choices.setdefault(index, ChoiceAssembler()).feed(choice)
+            if text:
                 self.content_chunks += 1
-            if choice.get("finish_reason"):
-                self.finish_reason = choice["finish_reason"]
-        if text:
-            self.parts.append(text)
-        return text
+                if index == 0:
+                    first_text += text
+        return first_text
 
     @property
     def content(self) -> str:
-        return "".join(self.parts)
+        first = self.choices.get(0)
+        return first.content if first else ""
+
+    @property
+    def produced(self) -> bool:
+        """Whether any choice has text or a tool call: a stream cut after that keeps what it made."""
+        return any(c.parts or c.tool_calls for c in self.choices.values())
 
     def response(self, *, finish_reason: str | None = None, counted_usage: dict[str, int] | None = None) -> dict:
         """The assembled `chat.completion`, as if the upstream had answered in one piece."""
+        choices = self.choices or {0: ChoiceAssembler()}
         return {
             "id": self.envelope.get("id", ""),
             "object": "chat.completion",
             "created": self.envelope.get("created", 0),
             "model": self.envelope.get("model", ""),
-            **(
-                {"system_fingerprint": self.envelope["system_fingerprint"]}
-                if "system_fingerprint" in self.envelope
-                else {}
-            ),
+            **{key: self.envelope[key] for key in ("system_fingerprint", "service_tier") if key in self.envelope},
             "choices": [
                 {
-                    "index": 0,
-                    "message": {"role": self.role, "content": self.content},
-                    "finish_reason": finish_reason or self.finish_reason,
+                    "index": index,
+                    "message": choice.message(),
+                    **({"logprobs": choice.logprobs} if choice.logprobs is not None else {}),
+                    "finish_reason": finish_reason or choice.finish_reason,
                 }
+                for index, choice in sorted(choices.items())
             ],
             "usage": self.usage if self.usage is not None else counted_usage,
         }
@@ -151,7 +212,7 @@ def _settle_finished(call: PreparedCall, assembler: StreamAssembler) -> tuple[Ca
 
 def _settle_failed(call: PreparedCall, assembler: StreamAssembler, error: BaseException) -> Failed:
     """Settle a stream that ended badly: failed if it produced no text, otherwise cut, keeping the text."""
-    if not assembler.content or not isinstance(error, ProviderError):
+    if not assembler.produced or not isinstance(error, ProviderError):
         return Failed(call_fail(call=call, error=error), None)
     counted = None if assembler.usage is not None else _counted_usage(call, assembler)
     response = assembler.response(finish_reason=CUT_FINISH_REASONS.get(error.code, "error"), counted_usage=counted)

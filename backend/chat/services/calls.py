@@ -63,6 +63,7 @@ class ModelCallFailed(ApiError):
 
     status_code = status.HTTP_502_BAD_GATEWAY
     default_code = "upstream_error"
+    provider_error: ProviderError | None = None
 
     @classmethod
     def from_provider_error(
@@ -79,6 +80,7 @@ class ModelCallFailed(ApiError):
             },
         )
         failed.status_code = error.status_code
+        failed.provider_error = error
         return failed
 
 
@@ -204,7 +206,7 @@ def call_start(
 def _bounded_for_budget(request: dict[str, Any], provider: Provider) -> tuple[dict[str, Any], int]:
     """The request as sent under a token budget, and the most tokens it can use (what the call holds).
 
-    The answer is bounded by the request's own `max_tokens` (or `max_completion_tokens`); a request
+    Each of the `n` answers is bounded by the request's `max_completion_tokens` (or `max_tokens`); a request
     with neither is sent with `max_tokens` set to HARUCHAT_MAX_TOKENS_LIMIT (or what the model's context
     leaves), since an unbounded answer could pass the budget.
     """
@@ -215,7 +217,8 @@ def _bounded_for_budget(request: dict[str, Any], provider: Provider) -> tuple[di
         if window:
             answer = min(answer, window)
         request = {**request, "max_tokens": answer}
-    return request, provider.prompt_tokens_bound(request) + int(answer)
+    choices = request.get("n") or 1  # each choice is an answer of its own
+    return request, provider.prompt_tokens_bound(request) + int(answer) * int(choices)
 
 
 def call_succeed(*, call: PreparedCall, response: dict[str, Any], usage_counted: bool = False) -> CallResult:

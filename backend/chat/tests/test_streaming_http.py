@@ -219,7 +219,7 @@ def test_the_quota_object_has_one_shape_everywhere(chat, upstream, settings):
     """/api/quota, a sent message's answer, a stream's start and done events and a 429 body: the same fields."""
     settings.HARUCHAT_DAILY_LIMIT = 3
     api = client_for(chat.member)
-    fields = {"limit", "used", "remaining", "resets_at", "time_zone", "source", "group"}
+    fields = {"limit", "used", "remaining", "resets_at", "time_zone", "source", "group", "tokens"}
     before = api.get("/api/quota").json()
     assert set(before) == fields and before["time_zone"] == settings.HARUCHAT_QUOTA_TZ
     sent = api.post(f"/api/conversations/{chat.conversation.pk}/messages", {"content": "one"}, format="json").json()

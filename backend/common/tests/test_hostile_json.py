@@ -117,10 +117,10 @@ def test_hostile_json_is_a_400_parse_error_with_a_clear_detail(routes, upstream,
 
 
 def valid_body(route: str, extra: Any) -> dict[str, Any]:
-    """A body the route accepts, with `extra` under a key it ignores (the chat route, login) or `stop`
-    (/v1, whose `stop` takes any JSON)."""
+    """A body the route accepts, with `extra` under a key it ignores (the chat route, login) or passes
+    through to the upstream (/v1)."""
     if route == "v1":
-        return {"model": "fake-model", "messages": [{"role": "user", "content": "hi"}], "stop": extra}
+        return {"model": "fake-model", "messages": [{"role": "user", "content": "hi"}], "vendor_extension": extra}
     if route == "login":
         return {"email": "haru@example.com", "password": PASSWORD, "extra": extra}
     return {"title": "deep", "extra": extra}
