@@ -46,17 +46,19 @@ class ErrorSerializer(serializers.Serializer):
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input",
     "401": "Not logged in, or the credentials are wrong",
+    "403": "Not allowed for you (e.g. a model or assistant your groups don't allow)",
     "404": "No such object (or not yours)",
     "409": "Conflicts with the current state",
     "413": "Request body too large",
     "415": "Not JSON",
+    "422": "/v1: the upstream model provider refused the request as written (its own status and error)",
     "429": "Too many requests (daily allowance spent, or too many failed logins)",
     "502": "The model gave no usable answer (the message is kept, the request not counted)",
     "503": "The model or the usage ledger cannot be reached",
     "504": "The model did not answer in time",
 }
 # Operations that call the model, and so can answer with its failures, or stream the answer.
-MODEL_CALLS = ("/messages", "/v1/chat/completions")
+MODEL_CALLS = ("/messages", "/v1/chat/completions", "/v1/responses")
 STREAM_DESCRIPTION = 'With `"stream": true`: the answer as Server-Sent Events (text/event-stream) instead of JSON.'
 # What OpenAPI 3.0 documents for an event stream: one event.
 SSE_EVENT = {
@@ -88,6 +90,10 @@ def _error_statuses(method: str, path: str, public: bool) -> list[str]:
         statuses.append("409")
     if method == "POST" and path.endswith(MODEL_CALLS):
         statuses += ["502", "503", "504"]
+    if method == "POST" and path.endswith((*MODEL_CALLS, "/api/conversations")):
+        statuses.append("403")  # a model or assistant the member's groups don't allow
+    if method == "POST" and path.startswith("/v1/"):
+        statuses += ["409", "422"]  # an upstream's own refusal, passed back
     return statuses
 
 

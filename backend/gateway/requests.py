@@ -201,8 +201,12 @@ class ChatCompletionSerializer(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, dict):
-            passed_through = {key: value for key, value in data.items() if key not in self.fields}
-            refuse_unstorable_characters(passed_through)
+            for key, value in data.items():
+                if key not in self.fields:  # passed through: checked only for what no database can record
+                    try:
+                        refuse_unstorable_characters({key: value})
+                    except serializers.ValidationError as exc:
+                        raise serializers.ValidationError({key: exc.detail}) from exc
         return super().to_internal_value(data)
 
     def validate_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

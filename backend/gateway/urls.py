@@ -6,6 +6,7 @@ from gateway import views
 urlpatterns = [
     path("models", views.ModelListView.as_view(), name="v1-models"),
     path("chat/completions", views.ChatCompletionView.as_view(), name="v1-chat-completions"),
+    path("responses", views.ResponsesView.as_view(), name="v1-responses"),
 ]
 
 if settings.HARUCHAT_BENCH_PASSTHROUGH:  # off unless a benchmark turns it on: no auth, no quota, no record

@@ -13,15 +13,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat.services.call_stream import Delta, Failed, Finished, StreamEvent, call_stream
+from chat.services.call_stream import Delta, Failed, Finished, StreamEvent, call_stream, resumed
 from chat.services.calls import ModelCallFailed, PreparedCall, call_fail, call_succeed
 from common.async_views import AsyncAPIView
 from common.db import in_db_finishing
-from common.streams import event_stream_response, sse_data
+from common.streams import event_stream_response, sse_data, sse_event
+from gateway import responses
 from gateway.authentication import ApiKeyAuthentication
 from gateway.errors import openai_error, openai_exception_handler
 from gateway.models import ApiKey
 from gateway.requests import ChatCompletionSerializer
+from gateway.responses import ResponsesRequestSerializer
 from gateway.services import api_key_create, api_key_revoke, gateway_call_start
 from groups.access import model_check
 from llm.errors import UpstreamRefused
@@ -59,6 +61,30 @@ class ModelNotFound(exceptions.NotFound):
     default_code = "model_not_found"
 
 
+def _call_start(request: Request, upstream_request: dict[str, Any]) -> PreparedCall:
+    """Start a /v1 call for a model that exists, that the member may use, and that can honour the request."""
+    provider = get_provider()
+    models = provider.models()
+    if upstream_request["model"] not in models:
+        raise ModelNotFound(f"The model {upstream_request['model']!r} does not exist. Available: {', '.join(models)}.")
+    model_check(request.user.access, upstream_request["model"])
+    refused = provider.unsupported(upstream_request)
+    if refused is not None:
+        param, reason = refused
+        raise UnsupportedParameter({param: [reason]})
+    return gateway_call_start(key=request.auth, request=upstream_request)
+
+
+async def _stream_started(call: PreparedCall) -> tuple[StreamEvent, AsyncGenerator[StreamEvent]]:
+    """The stream's first event, so a call that fails before any text is a plain error with its own status."""
+    events = call_stream(call=call)
+    first = await anext(events)
+    if isinstance(first, Failed):
+        await events.aclose()  # it has settled the call; end it on this loop, not at garbage collection
+        raise as_client_error(first.error)
+    return first, events
+
+
 class ChatCompletionView(AsyncAPIView):
     """The hot path: async, so a call waiting on the model holds no thread and no connection."""
 
@@ -71,19 +97,8 @@ class ChatCompletionView(AsyncAPIView):
     def prepare_post(self, request: Request) -> PreparedCall:
         """Check the body, then count and record the call (in the database unit that authenticated it)."""
         ChatCompletionSerializer(data=request.data).is_valid(raise_exception=True)
-        upstream_request = dict(request.data)  # as the client wrote it: what haruchat doesn't read passes through
-        provider = get_provider()
-        models = provider.models()
-        if upstream_request["model"] not in models:
-            raise ModelNotFound(
-                f"The model {upstream_request['model']!r} does not exist. Available: {', '.join(models)}."
-            )
-        model_check(request.user.access, upstream_request["model"])
-        refused = provider.unsupported(upstream_request)
-        if refused is not None:
-            param, reason = refused
-            raise UnsupportedParameter({param: [reason]})
-        return gateway_call_start(key=request.auth, request=upstream_request)
+        # As the client wrote it: what haruchat doesn't read passes through.
+        return _call_start(request, dict(request.data))
 
     @extend_schema(
         request=ChatCompletionSerializer, responses={200: dict}, summary="Chat completion (OpenAI-compatible)"
@@ -93,11 +108,7 @@ class ChatCompletionView(AsyncAPIView):
         headers = call.reservation.status.headers()
         if call.request.get("stream"):
             client_wants_usage = bool((request.data.get("stream_options") or {}).get("include_usage"))
-            events = call_stream(call=call)
-            first = await anext(events)
-            if isinstance(first, Failed):  # nothing sent yet: the failure is a plain error with its own status
-                await events.aclose()  # it has settled the call; end it on this loop, not at garbage collection
-                raise as_client_error(first.error)
+            first, events = await _stream_started(call)
             return event_stream_response(chunk_stream(first, events, client_wants_usage), headers=headers)
         try:
             response = validate_completion(await call.provider.acomplete(call.request))
@@ -105,6 +116,53 @@ class ChatCompletionView(AsyncAPIView):
             raise as_client_error(await in_db_finishing(call_fail, call=call, error=exc)) from exc
         result = await in_db_finishing(call_succeed, call=call, response=response)
         return Response(response, status=status.HTTP_200_OK, headers=result.quota.headers())
+
+
+class ResponsesView(AsyncAPIView):
+    """OpenAI's Responses API, stateless (gateway.responses), counted and recorded like any call."""
+
+    authentication_classes = (ApiKeyAuthentication,)
+    permission_classes = (IsAuthenticated,)
+
+    def get_exception_handler(self):  # type: ignore[no-untyped-def]
+        return openai_exception_handler
+
+    def prepare_post(self, request: Request) -> PreparedCall:
+        data = ResponsesRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        self.data = request.data
+        return _call_start(request, responses.chat_request(request.data))
+
+    @extend_schema(
+        request=ResponsesRequestSerializer,
+        responses={200: dict},
+        summary="Response (OpenAI's Responses API, stateless)",
+    )
+    async def post(self, request: Request) -> Response | StreamingHttpResponse:
+        call: PreparedCall = self.prepared
+        response_id = f"resp_{call.completion.pk}"
+        if call.request.get("stream"):
+            first, events = await _stream_started(call)
+            typed = responses.response_events(self.data, response_id, first, events)
+            return event_stream_response(_numbered(typed), headers=call.reservation.status.headers())
+        try:
+            completion = validate_completion(await call.provider.acomplete(call.request))
+        except Exception as exc:
+            raise as_client_error(await in_db_finishing(call_fail, call=call, error=exc)) from exc
+        result = await in_db_finishing(call_succeed, call=call, response=completion)
+        body = responses.response_object(
+            self.data, response_id=response_id, created_at=int(call.completion.created_at.timestamp()),
+            completion=completion,
+        )  # fmt: skip
+        return Response(body, headers=result.quota.headers())
+
+
+async def _numbered(events: AsyncIterator[tuple[str, dict[str, Any]]]) -> AsyncIterator[bytes]:
+    """The Responses API's SSE: each event named by its type, which its data repeats, with a sequence number."""
+    number = 0
+    async for kind, data in events:
+        yield sse_event(kind, {"type": kind, "sequence_number": number, **data})
+        number += 1
 
 
 def as_client_error(failed: ModelCallFailed) -> ModelCallFailed:
@@ -143,15 +201,6 @@ async def _passed_through(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterato
     yield b"data: [DONE]\n\n"
 
 
-async def _chained(first: StreamEvent, rest: AsyncGenerator[StreamEvent]) -> AsyncIterator[StreamEvent]:
-    try:
-        yield first
-        async for event in rest:
-            yield event
-    finally:
-        await rest.aclose()
-
-
 async def chunk_stream(
     first: StreamEvent, rest: AsyncGenerator[StreamEvent], client_wants_usage: bool
 ) -> AsyncIterator[bytes]:
@@ -161,7 +210,7 @@ async def chunk_stream(
     sends none (the embedded one, some servers): the usage haruchat counted.
     """
     usage_sent = False
-    async for event in _chained(first, rest):
+    async for event in resumed(first, rest):
         if isinstance(event, Delta):
             if event.chunk.get("usage"):
                 if not event.chunk.get("choices") and not client_wants_usage:

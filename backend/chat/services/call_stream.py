@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,3 +246,16 @@ async def call_stream(*, call: PreparedCall) -> AsyncIterator[StreamEvent]:
             await close()
     result, response = await in_db_finishing(_settle_finished, call, assembler)
     yield Finished(result, response)
+
+
+async def resumed(first: StreamEvent, rest: AsyncGenerator[StreamEvent]) -> AsyncIterator[StreamEvent]:
+    """A stream whose first event was read ahead (to answer a failure with a plain error), whole again.
+
+    Closing it closes `rest` on the running loop, not at garbage collection.
+    """
+    try:
+        yield first
+        async for event in rest:
+            yield event
+    finally:
+        await rest.aclose()
