@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "chat",
     "groups",
     "gateway",
+    "usage",
 ]
 
 # Django's own middleware in async-capable subclasses (common.async_middleware): under

@@ -7,6 +7,7 @@ from common.views import HealthView, LivenessView, web_app_missing
 from gateway.views import ApiKeyDetailView, ApiKeyListView
 from groups.views import JoinView
 from quota.views import QuotaView
+from usage.views import UsageView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("api/auth/", include("accounts.urls")),
     path("api/", include("groups.urls")),
     path("api/quota", QuotaView.as_view(), name="quota"),
+    path("api/usage", UsageView.as_view(), name="usage"),
     path("api/health", HealthView.as_view(), name="health"),
     path("api/health/ready", HealthView.as_view(), name="health-ready"),
     path("api/health/live", LivenessView.as_view(), name="health-live"),

@@ -44,9 +44,11 @@ from llm.errors import ModelFailed, ProviderError
 from llm.providers import Provider
 from quota.serializers import quota_output
 from quota.services import (
+    QuotaExceeded,
     QuotaStatus,
     QuotaUnavailable,
     Reservation,
+    TokenBudgetExceeded,
     quota_allowance,
     quota_day,
     quota_refund,
@@ -54,6 +56,7 @@ from quota.services import (
     quota_reserve_in,
     quota_settle,
 )
+from usage.ledger import UsageKey, usage_add, usage_add_in
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +104,7 @@ class PreparedCall:
     provider: Provider
     request: dict[str, Any]
     started: float
+    usage_key: UsageKey
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,6 +155,8 @@ def call_start(
         changes: dict[str, Any] = {"updated_at": now} | ({"title": title} if title is not None else {})
         writes.update(Conversation, {"id": conversation_id}, set_to=changes)
     pending = quota_reserve_in(writes, user=user, allowance=allowance, tokens=tokens)
+    usage_key = UsageKey(user.pk, pending.day, str(request.get("model") or ""), *_assistant_and_source(conversation))
+    usage_add_in(writes, usage_key, requests=1)
 
     def message_rows(turns: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
         return [
@@ -178,6 +184,9 @@ def call_start(
         with transaction.atomic():
             writes.run()
             reservation = pending.reservation()  # 429 here rolls the batch back
+    except (QuotaExceeded, TokenBudgetExceeded):
+        usage_add(usage_key, refused=1)  # after the rollback: a refusal is counted, the request is not
+        raise
     except DatabaseError as exc:
         logger.exception("could not count and record a model call")
         raise QuotaUnavailable() from exc
@@ -200,7 +209,16 @@ def call_start(
         provider=provider,
         request=request,
         started=time.monotonic(),
+        usage_key=usage_key,
     )
+
+
+def _assistant_and_source(conversation: Conversation | NewConversation) -> tuple[str, str]:
+    """The usage roll-up's assistant and source of a call: /v1 calls have no assistant."""
+    if isinstance(conversation, NewConversation):
+        return "", conversation.row["source"]
+    source = conversation.source
+    return ("" if source == Conversation.Source.GATEWAY else conversation.assistant.slug), source
 
 
 def _bounded_for_budget(request: dict[str, Any], provider: Provider) -> tuple[dict[str, Any], int]:
@@ -241,6 +259,7 @@ def call_fail(*, call: PreparedCall, error: BaseException) -> ModelCallFailed:
     provider_error = _as_provider_error(call, error)
     if _completion_fail(call.completion, provider_error, call.started, only_if_pending=True):
         quota_refund(reservation=call.reservation)  # else a sweep closed it already, and refunded it
+        usage_add(call.usage_key, requests=-1, failed=1)
     return ModelCallFailed.from_provider_error(
         provider_error, user_message=call.user_message, completion=call.completion, quota=_refunded(call.reservation)
     )
@@ -256,6 +275,7 @@ def call_cut(
     with transaction.atomic():
         partial, _ = _response_record(call, response, usage_counted=usage_counted)
         _completion_fail(call.completion, error, call.started)
+        usage_add(call.usage_key, failed=1)  # a failed call, whose partial answer stays counted
     failed = ModelCallFailed.from_provider_error(
         error, user_message=call.user_message, completion=call.completion, quota=call.reservation.status
     )
@@ -327,6 +347,12 @@ def _response_record(
         prompt_tokens=usage["prompt_tokens"] or 0,
         completion_tokens=usage["completion_tokens"] or 0,
     )
+    usage_add_in(
+        writes,
+        call.usage_key,
+        prompt_tokens=max(usage["prompt_tokens"] or 0, 0),
+        completion_tokens=max(usage["completion_tokens"] or 0, 0),
+    )
     with transaction.atomic():
         writes.run()
     answer = stored_instance(Message, stored.rows[0][0], answer_row)
@@ -381,8 +407,16 @@ def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:
     if own is not None:
         candidates = candidates.exclude(lease_id=own)
     closed = 0
-    rows = candidates.order_by().values_list("id", "user_id", "created_at", "tokens_reserved")
-    for completion_id, user_id, created_at, tokens_reserved in rows:
+    rows = candidates.order_by().values_list(
+        "id",
+        "user_id",
+        "created_at",
+        "tokens_reserved",
+        "model",
+        "conversation__source",
+        "conversation__assistant__slug",
+    )
+    for completion_id, user_id, created_at, tokens_reserved, model, source, assistant in rows:
         with transaction.atomic():
             # Conditions on the row itself, checked again against a concurrent close (or a renewed lease).
             updated = Completion.objects.filter(abandoned, pk=completion_id).update(
@@ -392,7 +426,10 @@ def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:
                 finished_at=timezone.now(),
             )
             if updated:  # only the sweep that closed it refunds it
-                quota_refund_day(user_id=user_id, day=quota_day(created_at), tokens=tokens_reserved)
+                day = quota_day(created_at)
+                quota_refund_day(user_id=user_id, day=day, tokens=tokens_reserved)
+                assistant = "" if source == Conversation.Source.GATEWAY else assistant
+                usage_add(UsageKey(user_id, day, model or "", assistant, source), requests=-1, failed=1)
                 closed += 1
     if closed:
         logger.warning("closed %s abandoned model call(s) and refunded them", closed)

@@ -624,6 +624,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Usage: yours; an operator's groups'; everyone's for an admin */
+        get: operations["api_usage_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/chat/completions": {
         parameters: {
             query?: never;
@@ -1304,6 +1321,37 @@ export interface components {
             prompt_tokens: number | null;
             completion_tokens: number | null;
             total_tokens: number | null;
+        };
+        UsageReport: {
+            time_zone: string;
+            by: string;
+            rows: components["schemas"]["UsageRow"][];
+            totals: components["schemas"]["UsageRow"];
+        };
+        UsageRow: {
+            /** Format: date */
+            day?: string;
+            /** @description {id, email, nickname} */
+            member?: {
+                [key: string]: unknown;
+            };
+            /** @description {id, name} */
+            group?: {
+                [key: string]: unknown;
+            };
+            model?: string;
+            /** @description "" for /v1 calls, which have no assistant. */
+            assistant?: string;
+            source?: string;
+            /** @description Requests counted against the allowance. */
+            requests: number;
+            /** @description Requests refused with 429 (allowance or token budget spent). */
+            refused: number;
+            /** @description Calls that failed. */
+            failed: number;
+            prompt_tokens: number;
+            completion_tokens: number;
+            active_members: number;
         };
         UserOutput: {
             readonly id: number;
@@ -3966,6 +4014,68 @@ export interface operations {
             };
             /** @description Not logged in, or the credentials are wrong */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_usage_retrieve: {
+        parameters: {
+            query?: {
+                /** @description One row per day (default), member, … */
+                by?: "assistant" | "day" | "group" | "member" | "model" | "source";
+                /** @description `csv` downloads the same rows */
+                format?: "csv" | "json";
+                /** @description The first day (default: 30 days before `to`) */
+                from?: string;
+                /** @description Only this group's members */
+                group?: number;
+                /** @description Only this member (an id, or `me`) */
+                member?: string;
+                model?: string;
+                source?: "gateway" | "web";
+                /** @description The last day, inclusive (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A group or member that is not yours to see */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,37 @@
+"""Usage by day, member, model, assistant and source: the roll-up reports read.
+
+Kept in step with the quota ledger, in the same transactions (usage.ledger),
+so it never drifts from what was counted, and never shrinks when a member
+deletes conversations (the call records go with them; usage stays).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class UsageDay(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField(help_text="The day in HARUCHAT_QUOTA_TZ (the quota's day).")
+    model = models.CharField(max_length=200)
+    # The web conversation's assistant; "" for /v1 calls, which have none.
+    assistant = models.CharField(max_length=50, blank=True, default="")
+    source = models.CharField(max_length=20)  # chat.Conversation.Source: web or gateway
+    requests = models.PositiveIntegerField(default=0, help_text="Requests counted against the allowance.")
+    refused = models.PositiveIntegerField(default=0, help_text="Requests refused: allowance or budget spent (429).")
+    failed = models.PositiveIntegerField(default=0, help_text="Calls that failed (given back, not counted).")
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "day", "model", "assistant", "source"], name="usage_day_user_day_model_assistant_source"
+            )
+        ]
+        indexes = [models.Index(fields=["day", "user"], name="usage_day_day_user")]
+        ordering = ["day", "user_id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} {self.model}/{self.assistant or '-'}/{self.source}: {self.requests}"

@@ -1,0 +1,122 @@
+"""Usage reports: the roll-up summed over a date range, by one dimension, within what the asker may see.
+
+A member sees themself; an operator the members of the groups they run;
+an admin everyone. Anything outside that is indistinguishable from missing
+(404), as everywhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.http import Http404
+
+from accounts.models import User
+from groups.models import Group, Membership
+from usage.models import UsageDay
+
+METRICS = ("requests", "refused", "failed", "prompt_tokens", "completion_tokens")
+DIMENSIONS = ("day", "member", "group", "model", "assistant", "source")
+
+
+@dataclass(frozen=True)
+class UsageQuery:
+    start: dt.date
+    end: dt.date  # inclusive
+    by: str
+    group_id: int | None = None
+    member: str | None = None  # "me" or a member's id
+    model: str | None = None
+    source: str | None = None
+
+
+def _operated_groups(user: User) -> QuerySet[Group]:
+    if user.is_staff:
+        return Group.objects.all()
+    return Group.objects.filter(memberships__user=user, memberships__role=Membership.Role.OPERATOR)
+
+
+def usage_scope(*, user: User, query: UsageQuery) -> QuerySet[UsageDay]:
+    """The roll-up rows the asker may read, narrowed by the query's filters (404 for what they may not)."""
+    rows = UsageDay.objects.filter(day__gte=query.start, day__lte=query.end)
+    operated = _operated_groups(user)
+    if not user.is_staff:
+        rows = rows.filter(
+            Q(user=user) | Q(user_id__in=Membership.objects.filter(group__in=operated).values("user_id"))
+        )
+    if query.group_id is not None:
+        group = operated.filter(pk=query.group_id).first()
+        if group is None:
+            raise Http404("No such group.")
+        rows = rows.filter(user_id__in=Membership.objects.filter(group=group).values("user_id"))
+    if query.member is not None:
+        member_id = user.pk if query.member == "me" else _member_id(query.member)
+        if member_id != user.pk and not _visible_member(user, operated, member_id):
+            raise Http404("No such member.")
+        rows = rows.filter(user_id=member_id)
+    if query.model:
+        rows = rows.filter(model=query.model)
+    if query.source:
+        rows = rows.filter(source=query.source)
+    return rows
+
+
+def _member_id(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404("No such member.") from None
+
+
+def _visible_member(user: User, operated: QuerySet[Group], member_id: int) -> bool:
+    if user.is_staff:
+        return User.objects.filter(pk=member_id).exists()
+    return Membership.objects.filter(group__in=operated, user_id=member_id).exists()
+
+
+def _totals() -> dict[str, Any]:
+    # Named apart from the columns they sum: an annotation may not shadow a field.
+    sums = {f"sum_{name}": Sum(name) for name in METRICS}
+    active = Q(requests__gt=0) | Q(refused__gt=0) | Q(failed__gt=0)
+    return {**sums, "sum_active_members": Count("user", distinct=True, filter=active)}
+
+
+def usage_report(*, user: User, query: UsageQuery) -> dict[str, Any]:
+    """Rows by the query's dimension, and the totals, as the API shows them."""
+    rows = usage_scope(user=user, query=query)
+    if query.by == "group":
+        # A member counts in each group of theirs the asker runs (so group rows may add up to more than the total).
+        keyed = rows.filter(user__memberships__group__in=_operated_groups(user))
+        if query.group_id is not None:
+            keyed = keyed.filter(user__memberships__group_id=query.group_id)
+        grouped = keyed.values(
+            group_id=F("user__memberships__group_id"), group_name=F("user__memberships__group__name")
+        )
+        ordering = ["group_name", "group_id"]
+    elif query.by == "member":
+        grouped = rows.values("user_id", email=F("user__email"), nickname=F("user__nickname"))
+        ordering = ["email"]
+    else:
+        column = {"day": "day", "model": "model", "assistant": "assistant", "source": "source"}[query.by]
+        grouped = rows.values(column)
+        ordering = [column]
+    report_rows = []
+    for row in grouped.annotate(**_totals()).order_by(*ordering):
+        report_rows.append({**_dimension(query.by, row), **_metrics(row)})
+    totals = rows.aggregate(**_totals())
+    return {"rows": report_rows, "totals": _metrics(totals)}
+
+
+def _dimension(by: str, row: dict[str, Any]) -> dict[str, Any]:
+    if by == "group":
+        return {"group": {"id": row["group_id"], "name": row["group_name"]}}
+    if by == "member":
+        return {"member": {"id": row["user_id"], "email": row["email"], "nickname": row["nickname"]}}
+    return {by: row[by]}
+
+
+def _metrics(row: dict[str, Any]) -> dict[str, int]:
+    return {name: row[f"sum_{name}"] or 0 for name in (*METRICS, "active_members")}
