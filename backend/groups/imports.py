@@ -2,9 +2,12 @@
 
 Every row is judged first (`import_plan`), then carried out (`import_run`) in
 one transaction, so a dry run reports exactly what the real run would do.
-A row whose email belongs to an account is added only when its nickname is
-blank or matches that account's, so a typo in an address can't enrol a
-stranger. New accounts have no usable password: each gets a one-time link to
+A row whose email belongs to an account is added only in an admin's import,
+and only when its nickname is blank or matches that account's, so a typo in
+an address can't enrol a stranger; an operator's import skips it (being in a
+group puts a member under its allowance and models and shows their usage to
+its operators, so joining is theirs to choose, with an invite link). New
+accounts have no usable password: each gets a one-time link to
 set one, shown to the operator and handed to a pluggable hook
 (`HARUCHAT_IMPORT_WELCOME_HOOK`, a dotted path to a callable taking
 `(user, link, group)`; `welcome_by_email` sends it through Django's email
@@ -42,6 +45,7 @@ NICKNAME_MAX = User._meta.get_field("nickname").max_length
 EMAIL_MAX = 254
 
 CREATED, ADDED, SKIPPED = "created", "added", "skipped"
+HAS_ACCOUNT = "already has an account: send them an invite link"
 # Header names, English or Korean (a spreadsheet made in Korea may say 이메일), to the column they mean.
 COLUMNS = {"email": "email", "이메일": "email", "nickname": "nickname", "닉네임": "nickname", "이름": "nickname"}
 COLUMNS |= {"role": "role", "역할": "role"}
@@ -181,6 +185,8 @@ def _judge(
         return f"the nickname is longer than {NICKNAME_MAX} characters"
     account = accounts.get(row.email)
     if account is not None:
+        if not by_admin:  # the same reason whatever the account's nickname or state: nothing more is told
+            return "already in this group" if account.pk in in_group else HAS_ACCOUNT
         if row.nickname and row.nickname.casefold() != account.nickname.strip().casefold():
             return "this email belongs to another member (the nickname differs)"
         if not account.is_active:

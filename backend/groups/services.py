@@ -149,7 +149,11 @@ def group_delete(*, group: Group) -> None:
 
 def member_add(*, group: Group, email: str, role: str | None = None) -> tuple[Membership, bool]:
     """Put the account with this email in the group (400 `unknown_member` when there is none); whether it
-    was added. Someone already in it stays as they are unless a role is given."""
+    was added. Someone already in it stays as they are unless a role is given.
+
+    For admins only (the view checks): it enrols someone without their consent, which puts them under the
+    group's allowance and models and shows their usage to its operators. Operators send an invite link.
+    """
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None:
         raise UnknownMember()

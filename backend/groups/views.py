@@ -21,6 +21,10 @@ from groups.parsers import CsvParser, CsvUploadParser
 from quota.serializers import QUOTA_SOURCES
 
 MAX_ID = 2**63 - 1
+# The columns' ranges (PositiveIntegerField, PositiveBigIntegerField) on every database haruchat runs on: a number
+# above them is a 400, not an OverflowError (SQLite) or a DataError (PostgreSQL).
+MAX_INT = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
 
 
 class AdminOnly(exceptions.PermissionDenied):
@@ -84,8 +88,8 @@ class GroupOutputSerializer(GroupSummarySerializer):
 class GroupInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    daily_limit = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    monthly_token_budget = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    daily_limit = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False, allow_null=True)
+    monthly_token_budget = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT, required=False, allow_null=True)
     models = serializers.ListField(
         child=serializers.CharField(max_length=200),
         max_length=200,
@@ -176,13 +180,20 @@ class MemberOutputSerializer(serializers.Serializer):
     tokens_this_month = serializers.IntegerField(help_text="Tokens used this month (the quota's time zone).")
 
 
+class AddExistingAdminOnly(AdminOnly):
+    default_detail = (
+        "Only an admin may add an existing account to a group. Send the person an invite link instead: "
+        "joining with it is their choice."
+    )
+
+
 class MemberListView(APIView):
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
         role = serializers.ChoiceField(
             choices=Membership.Role.choices,
             required=False,
-            help_text="operator: admin only. Given by an admin, it also changes the role of someone already in.",
+            help_text="Given, it also changes the role of someone already in.",
         )
 
     @extend_schema(responses={200: MemberOutputSerializer(many=True)}, summary="A group's members and their use")
@@ -196,19 +207,24 @@ class MemberListView(APIView):
             200: OpenApiResponse(MemberOutputSerializer, description="Already in the group"),
             201: OpenApiResponse(MemberOutputSerializer, description="Added"),
             400: _error("Invalid input, or no account with this email (`unknown_member`)"),
-            403: _error("`role: operator` from an operator, not an admin (`admin_only`)"),
+            403: _error("An operator, not an admin (`admin_only`): an operator sends an invite link instead"),
         },
-        summary="Add an existing account",
+        summary="Add an existing account (admin)",
+        description=(
+            "Admin only. An operator gets 403 `admin_only` whatever the email, before it is looked up: putting "
+            "someone in a group changes their allowance and models and shows their usage to its operators, so "
+            "an operator enrols people with an invite link (which they choose to use) or creates new accounts "
+            "with the CSV import."
+        ),
     )
     def post(self, request: Request, group_id: int) -> Response:
         group = selectors.group_get(user=request.user, group_id=group_id)
+        if not request.user.is_staff:  # before the email is read, so the answer says nothing about who has an account
+            raise AddExistingAdminOnly()
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        role = data.validated_data.get("role")
-        if role == Membership.Role.OPERATOR:
-            _admin_only(request)
         membership, added = services.member_add(
-            group=group, email=data.validated_data["email"], role=role if request.user.is_staff else None
+            group=group, email=data.validated_data["email"], role=data.validated_data.get("role")
         )
         body = MemberOutputSerializer(selectors.member_get(group=group, user_id=membership.user_id)).data
         return Response(body, status=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
@@ -280,8 +296,10 @@ class MemberImportView(APIView):
         description=(
             "A CSV file whose first line names the columns `email,nickname[,role]`, as the body (text/csv), "
             'a form\'s `file`, or JSON `{"csv": …}`. Each row creates an account (no password: it gets a '
-            "one-time link to set one), adds an existing account, or is skipped with the reason. An email that "
-            "belongs to an account is added only when the nickname is blank or the account's. All or nothing."
+            "one-time link to set one), adds an existing account (an admin's import only), or is skipped with the "
+            "reason. An email that belongs to an account is added only when the nickname is blank or the "
+            "account's; in an operator's import it is skipped (`already has an account: send them an invite "
+            "link`). All or nothing."
         ),
     )
     def post(self, request: Request, group_id: int) -> Response:
@@ -331,7 +349,7 @@ class InviteOutputSerializer(serializers.ModelSerializer):
 class InviteListView(APIView):
     class InputSerializer(serializers.Serializer):
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
-        max_uses = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        max_uses = serializers.IntegerField(min_value=1, max_value=MAX_INT, required=False, allow_null=True)
 
     @extend_schema(responses={200: InviteOutputSerializer(many=True)}, summary="A group's live invite codes")
     def get(self, request: Request, group_id: int) -> Response:

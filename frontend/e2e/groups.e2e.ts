@@ -3,7 +3,8 @@
  * creates a group, sets its limit and allowed model, makes and copies an invite
  * link, imports members from a CSV (check first, then for real) and hands out a
  * set-password link, and sees the members' use; an operator sees only their own
- * group; all of it on a phone too, in Korean and English.
+ * group, and enrols people who have an account with an invite link, never
+ * directly; all of it on a phone too, in Korean and English.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -210,6 +211,18 @@ describe("an operator", () => {
     expect(await mine.getByRole("form", { name: "Create a group" }).count()).toBe(0);
     await mine.getByRole("link", { name: new RegExp(groupName) }).click();
     await mine.getByRole("row", { name: new RegExp(newcomer.email) }).waitFor();
+    // Someone with an account joins by their own choice: an operator is pointed to an invite link, with no form
+    // to add an account by email (the API refuses them that: 403 admin_only, whatever the email).
+    await mine.getByRole("region", { name: "Add a member" }).getByText(/send them an invite link/).waitFor();
+    expect(await mine.getByRole("form", { name: "Add a member" }).count()).toBe(0);
+    const opToken = await token(operator.email, operator.password);
+    const refused = await fetch(`${baseUrl}/api/groups/${groupId}/members`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${opToken}` },
+      body: JSON.stringify({ email: admin.email }),
+    });
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).code).toBe("admin_only");
     await mine.getByRole("link", { name: "Settings" }).click();
     await mine.getByRole("group", { name: "Allowed models" }).waitFor();
     expect(await mine.getByRole("group", { name: "Operators" }).count()).toBe(0);
@@ -254,19 +267,21 @@ describe("on a phone", () => {
     expect(await overflow(small)).toBeLessThanOrEqual(0);
     await screenshot(small, "group-members-ko-phone", true);
 
-    await small.getByRole("link", { name: "초대" }).click();
+    await small.getByRole("link", { name: "초대", exact: true }).click();
     await small.getByLabel(/^초대 링크 /).waitFor();
     await small.getByRole("button", { name: /^링크 복사/ }).click();
     await small.getByText("복사했습니다.").waitFor();
     expect(await overflow(small)).toBeLessThanOrEqual(0);
     await screenshot(small, "group-invites-ko-phone", true);
 
-    await small.getByRole("link", { name: "가져오기" }).click();
-    const csv = `email,nickname\n${`late-${stamp}@example.com`},Late\n${newcomer.email},${newcomer.nickname}\n`;
+    await small.getByRole("link", { name: "가져오기", exact: true }).click();
+    // The admin has an account but is in no group: an operator's import leaves them out (an invite link is theirs to use).
+    const csv = `email,nickname\n${`late-${stamp}@example.com`},Late\n${newcomer.email},${newcomer.nickname}\n${admin.email},\n`;
     await small.getByLabel("CSV 파일", { exact: true }).setInputFiles({ name: "late.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
     await small.getByRole("button", { name: "가져오기", exact: true }).click();
-    await small.getByText("가져왔습니다: 만듦 1, 추가 0, 건너뜀 1.").waitFor();
+    await small.getByText("가져왔습니다: 만듦 1, 추가 0, 건너뜀 2.").waitFor();
     await small.getByText("이미 이 그룹에 있음").waitFor();
+    await small.getByText("이미 계정이 있음: 초대 링크를 보내세요").waitFor();
     await small.getByLabel(`비밀번호 설정 링크: late-${stamp}@example.com`).waitFor();
     expect(await overflow(small)).toBeLessThanOrEqual(0);
     await screenshot(small, "group-import-ko-phone", true);

@@ -158,3 +158,36 @@ def test_invite_only_admits_a_first_provider_login_only_from_an_invite_link(live
     assert (path, query["next"]) == ("/oauth", f"/join/{invite.code}")
     member = User.objects.get(email="octocat@example.com")
     assert Membership.objects.get(user=member).group == group
+
+
+# Each number column's largest value, and numbers just past it: past PostgreSQL's integer (2**31) and
+# past a 64-bit integer, SQLite's too (2**63, 10**20). Each is a 400, not a server error, on either database.
+BOUNDS = [
+    ("/api/groups/{a}", "patch", "daily_limit", 2**31 - 1),
+    ("/api/groups", "post", "daily_limit", 2**31 - 1),
+    ("/api/groups/{a}", "patch", "monthly_token_budget", 2**63 - 1),
+    ("/api/groups", "post", "monthly_token_budget", 2**63 - 1),
+    ("/api/groups/{a}/invites", "post", "max_uses", 2**31 - 1),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "field", "largest"), BOUNDS)
+def test_numbers_past_their_columns_range_are_a_400_and_the_largest_is_kept(world, path, method, field, largest):
+    url = path.format(a=world.class_a.pk)
+    who = client_for(world.admin if path == "/api/groups" else world.operator_a)
+    base = {"name": "Cohort 7"} if path == "/api/groups" else {}
+    before = (Group.objects.count(), Invite.objects.count())
+    for too_big in sorted({largest + 1, 2**63, 10**20}):
+        answer = getattr(who, method)(url, {**base, field: too_big}, format="json")
+        assert (answer.status_code, answer.json()["code"]) == (400, "max_value"), (field, too_big, answer.content)
+        assert field in answer.json()["errors"]
+    assert (Group.objects.count(), Invite.objects.count()) == before
+    world.class_a.refresh_from_db()
+    assert (world.class_a.daily_limit, world.class_a.monthly_token_budget) == (None, None)
+    kept = getattr(who, method)(url, {**base, field: largest}, format="json")
+    assert kept.status_code in (200, 201), kept.content
+    assert kept.json()[field] == largest
+    if field == "max_uses":
+        assert Invite.objects.get(pk=kept.json()["id"]).max_uses == largest
+    else:
+        assert getattr(Group.objects.get(pk=kept.json()["id"]), field) == largest

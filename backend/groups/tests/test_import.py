@@ -57,7 +57,7 @@ def _everything() -> tuple:
 
 
 def test_each_row_is_created_added_or_skipped_with_its_reason(school):
-    report = _import(client_for(school.operator_a), school.class_a, CLASS_CSV).json()
+    report = _import(client_for(school.admin), school.class_a, CLASS_CSV).json()
     rows = {row["line"]: row for row in report["rows"]}
     assert {line: (row["action"], row["reason"]) for line, row in rows.items()} == {
         2: ("created", None),
@@ -69,25 +69,62 @@ def test_each_row_is_created_added_or_skipped_with_its_reason(school):
         8: ("skipped", "this email belongs to another member (the nickname differs)"),
         9: ("added", None),  # the same nickname, whatever its case
         10: ("skipped", "already in this group"),
-        11: ("skipped", "only an admin may make operators"),
+        11: ("created", None),  # an admin may make operators
         12: ("skipped", "new accounts are limited to addresses at school.example, example.com"),
         13: ("skipped", "unknown role 'captain' (member or operator)"),
     }
-    assert (report["dry_run"], report["created"], report["added"], report["skipped"]) == (False, 2, 2, 8)
+    assert (report["dry_run"], report["created"], report["added"], report["skipped"]) == (False, 3, 2, 7)
     assert (rows[3]["email"], rows[3]["nickname"]) == ("new.two@school.example", "new.two")
     assert rows[6]["nickname"] == "student-b"  # the account's own
-    assert [line for line, row in rows.items() if row["set_password_url"]] == [2, 3]
+    assert [line for line, row in rows.items() if row["set_password_url"]] == [2, 3, 11]
+    in_class = dict(Membership.objects.filter(group=school.class_a).values_list("user__email", "role"))
+    assert in_class == {
+        "op-a@example.com": "operator",
+        "student@example.com": "member",
+        "new.one@school.example": "member",
+        "new.two@school.example": "member",
+        "student-b@example.com": "member",
+        "dal2@example.com": "member",
+        "teacher@school.example": "operator",
+    }
+    new = User.objects.get(email="new.one@school.example")
+    assert new.nickname == "New One" and not new.has_usable_password()
+
+
+def test_an_operators_import_creates_new_accounts_but_never_enrols_an_existing_one(school):
+    """Only an admin puts an existing account in a group; an operator's import skips it, with the same reason
+    whatever its nickname, and the person can join with an invite link of their own choosing."""
+    dal2 = User.objects.get(email="dal2@example.com")
+    dal2.is_active = False
+    dal2.save()
+    before = set(Membership.objects.exclude(group=school.class_a).values_list("group_id", "user_id"))
+    for dry_run in (True, False):
+        report = _import(client_for(school.operator_a), school.class_a, CLASS_CSV, dry_run=dry_run).json()
+        rows = {row["line"]: (row["action"], row["reason"]) for row in report["rows"]}
+        assert rows == {
+            2: ("created", None),
+            3: ("created", "nickname taken from the address"),
+            4: ("skipped", "'not-an-address' is not a valid email address"),
+            5: ("skipped", "the same email is on line 2"),
+            6: ("skipped", imports.HAS_ACCOUNT),  # another group's member
+            7: ("skipped", "the same email is on line 6"),
+            8: ("skipped", imports.HAS_ACCOUNT),  # a differing nickname tells nothing more
+            9: ("skipped", imports.HAS_ACCOUNT),  # nor a deactivated account
+            10: ("skipped", "already in this group"),
+            11: ("skipped", "only an admin may make operators"),
+            12: ("skipped", "new accounts are limited to addresses at school.example, example.com"),
+            13: ("skipped", "unknown role 'captain' (member or operator)"),
+        }
+        assert imports.HAS_ACCOUNT == "already has an account: send them an invite link"
+        assert (report["dry_run"], report["created"], report["added"], report["skipped"]) == (dry_run, 2, 0, 10)
     in_class = set(Membership.objects.filter(group=school.class_a).values_list("user__email", flat=True))
     assert in_class == {
         "op-a@example.com",
         "student@example.com",
         "new.one@school.example",
         "new.two@school.example",
-        "student-b@example.com",
-        "dal2@example.com",
     }
-    new = User.objects.get(email="new.one@school.example")
-    assert new.nickname == "New One" and not new.has_usable_password()
+    assert set(Membership.objects.exclude(group=school.class_a).values_list("group_id", "user_id")) == before
 
 
 def test_a_dry_run_writes_nothing_and_reports_exactly_what_the_real_run_does(school):

@@ -66,19 +66,40 @@ def test_the_member_list_takes_the_same_queries_for_any_number_of_members(world,
         assert len(operator.get(f"/api/groups/{world.class_a.pk}/members").json()) == 14
 
 
-def test_an_operator_adds_an_existing_account_once(world):
+def test_an_operator_may_not_add_an_existing_account_and_learns_nothing_about_who_has_one(world):
+    """Being put in a group changes one's allowance and models and shows one's usage to its operators: only an
+    admin enrols an existing account directly. An operator sends an invite link, and gets the same 403 whether
+    the email has an account, has none, or is not an email at all."""
     operator = client_for(world.operator_a)
     url = f"/api/groups/{world.class_a.pk}/members"
-    added = operator.post(url, {"email": " Student-B@Example.com "}, format="json")
+    before = list(Membership.objects.order_by("pk").values_list("group_id", "user_id", "role"))
+    bodies = [
+        {"email": "student-b@example.com"},  # another group's member
+        {"email": "admin@example.com"},
+        {"email": "student@example.com", "role": "member"},  # already in the group
+        {"email": "student-b@example.com", "role": "operator"},
+        {"email": "nobody@example.com"},  # no account
+        {"email": "not an address"},
+        {},
+    ]
+    answers = [operator.post(url, body, format="json") for body in bodies]
+    assert {(a.status_code, a.json()["code"], a.json()["detail"]) for a in answers} == {
+        (403, "admin_only", answers[0].json()["detail"])
+    }
+    assert "invite link" in answers[0].json()["detail"]
+    assert list(Membership.objects.order_by("pk").values_list("group_id", "user_id", "role")) == before
+
+
+def test_an_admin_adds_an_existing_account_once(world):
+    admin = client_for(world.admin)
+    url = f"/api/groups/{world.class_a.pk}/members"
+    added = admin.post(url, {"email": " Student-B@Example.com "}, format="json")
     assert added.status_code == 201 and added.json()["id"] == world.member_b.pk and added.json()["role"] == "member"
-    again = operator.post(url, {"email": "student-b@example.com", "role": "member"}, format="json")
+    again = admin.post(url, {"email": "student-b@example.com", "role": "member"}, format="json")
     assert again.status_code == 200 and again.json()["id"] == world.member_b.pk
     assert Membership.objects.filter(group=world.class_a, user=world.member_b).count() == 1
-    unknown = operator.post(url, {"email": "nobody@example.com"}, format="json")
+    unknown = admin.post(url, {"email": "nobody@example.com"}, format="json")
     assert (unknown.status_code, unknown.json()["code"]) == (400, "unknown_member")
-    operator_role = operator.post(url, {"email": "student-b@example.com", "role": "operator"}, format="json")
-    assert (operator_role.status_code, operator_role.json()["code"]) == (403, "admin_only")
-    assert Membership.objects.get(group=world.class_a, user=world.member_b).role == "member"
 
 
 def test_an_admin_adds_an_operator_or_makes_a_member_one(world):

@@ -1,5 +1,6 @@
 import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { reasonText } from "./strings";
 import { admin, classA, fakeBackend, json, operator, renderArea, type Call } from "./testing";
 
 const kim = {
@@ -83,6 +84,23 @@ describe("a group's members", () => {
     ]);
   });
 
+  it("points an operator to an invite link instead of adding an account by email", async () => {
+    const calls = fakeBackend(operator, {
+      "GET /api/groups/7": json(classA),
+      "GET /api/groups/7/members": json([op, kim]),
+      "GET /api/groups/7/invites": json([]),
+    });
+    renderArea("/groups/7");
+    const hint = await screen.findByRole("region", { name: "Add a member" });
+    expect(hint.textContent).toContain("send them an invite link");
+    expect(screen.queryByRole("form", { name: "Add a member" })).toBeNull();
+    expect(screen.queryByLabelText("Email")).toBeNull();
+    expect(within(hint).getByRole("link", { name: "Import a CSV file" }).getAttribute("href")).toBe("/groups/7/import");
+    fireEvent.click(within(hint).getByRole("link", { name: "Create an invite link" }));
+    expect(await screen.findByText("No live invite links.")).toBeTruthy();
+    expect(sent(calls, "POST")).toEqual([]);
+  });
+
   it("removes a member only after confirming", async () => {
     let members = [op, kim];
     const calls = fakeBackend(admin, {
@@ -107,7 +125,7 @@ describe("a group's members", () => {
   it("shows the empty state, and a 404 as a group that isn't yours", async () => {
     fakeBackend(operator, { "GET /api/groups/7": json(classA), "GET /api/groups/7/members": json([]) });
     renderArea("/groups/7");
-    expect(await screen.findByText(/No members yet/)).toBeTruthy();
+    expect((await screen.findByText(/No members yet/)).textContent).toBe("No members yet. Send an invite link, or import a CSV.");
     cleanup();
     fakeBackend(operator, { "GET /api/groups/8": json({ detail: "Not found.", code: "not_found" }, 404) });
     renderArea("/groups/8");
@@ -201,6 +219,11 @@ describe("the CSV import", () => {
     const headers = new Headers(vi.mocked(fetch).mock.calls.find(([url]) => String(url).includes("import"))![1]!.headers);
     expect(headers.get("Content-Type")).toBeNull();
     expect(calls.length).toBeGreaterThan(0);
+  });
+
+  it("words the reasons in Korean, an existing account in an operator's import among them", () => {
+    expect(reasonText("ko", "already has an account: send them an invite link")).toBe("이미 계정이 있음: 초대 링크를 보내세요");
+    expect(reasonText("en", "already has an account: send them an invite link")).toBe("already has an account: send them an invite link");
   });
 
   it("says what is wrong with a file, in Korean too", async () => {

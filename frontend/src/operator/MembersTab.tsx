@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from "react";
+import { Link } from "react-router";
 import { useAppState } from "../state";
 import * as ops from "./api";
 import { Loading, OperatorError, useLoad } from "./common";
@@ -6,7 +7,8 @@ import { formatDate, formatNumber, useOperatorI18n } from "./strings";
 
 const sourceKey = { member: "sourceMember", group: "sourceGroup", default: "sourceDefault" } as const;
 
-/** The group's members with today's requests against their limit and this month's tokens; add by email, remove. */
+/** The group's members with today's requests against their limit and this month's tokens; add by email (an admin;
+ * an operator is pointed to an invite link, since joining is the member's choice), remove. */
 export function MembersTab({ group }: { group: ops.Group }) {
   const { t, lang } = useOperatorI18n();
   const { me } = useAppState();
@@ -38,15 +40,17 @@ export function MembersTab({ group }: { group: ops.Group }) {
 
   return (
     <div className="tab-body">
-      <AddMemberForm
-        group={group}
-        isAdmin={Boolean(me?.is_admin)}
-        onAdded={(name) => {
-          setNotice(t("memberAdded", { name }));
-          list.reload();
-        }}
-        onError={setError}
-      />
+      {me && me.is_admin && (
+        <AddMemberForm
+          group={group}
+          onAdded={(name) => {
+            setNotice(t("memberAdded", { name }));
+            list.reload();
+          }}
+          onError={setError}
+        />
+      )}
+      {me && !me.is_admin && <InviteHint group={group} />}
       <OperatorError error={error} />
       {notice && (
         <p role="status" className="notice">
@@ -55,7 +59,7 @@ export function MembersTab({ group }: { group: ops.Group }) {
       )}
       {list.loading && !list.data && <Loading />}
       <OperatorError error={list.error} onRetry={list.reload} />
-      {list.data && list.data.length === 0 && <p className="empty">{t("noMembers")}</p>}
+      {list.data && list.data.length === 0 && <p className="empty">{t(me?.is_admin ? "noMembers" : "noMembersOperator")}</p>}
       {list.data && list.data.length > 0 && (
         <div className="table-scroll">
           <table className="data-table members-table">
@@ -129,14 +133,28 @@ export function MembersTab({ group }: { group: ops.Group }) {
   );
 }
 
+/** What an operator sees instead of the form: someone with an account joins by choice, with an invite link. */
+function InviteHint({ group }: { group: ops.Group }) {
+  const { t } = useOperatorI18n();
+  return (
+    <section className="panel add-member" aria-labelledby="add-member-title">
+      <h2 id="add-member-title">{t("addMember")}</h2>
+      <p className="muted small">{t("addMemberByInvite")}</p>
+      <div className="row">
+        <Link to={`/groups/${group.id}/invites`}>{t("toInvites")}</Link>
+        <Link to={`/groups/${group.id}/import`}>{t("toImport")}</Link>
+      </div>
+    </section>
+  );
+}
+
+/** An admin's form: put an existing account in the group, as a member or an operator. */
 function AddMemberForm({
   group,
-  isAdmin,
   onAdded,
   onError,
 }: {
   group: ops.Group;
-  isAdmin: boolean;
   onAdded: (name: string) => void;
   onError: (error: unknown) => void;
 }) {
@@ -151,7 +169,7 @@ function AddMemberForm({
     onError(null);
     try {
       const address = email.trim();
-      const added = await ops.addMember(group.id, address, isAdmin && role === "operator" ? "operator" : undefined);
+      const added = await ops.addMember(group.id, address, role === "operator" ? "operator" : undefined);
       setEmail("");
       setRole("member");
       onAdded(added?.nickname || added?.email || address);
@@ -178,15 +196,13 @@ function AddMemberForm({
             onChange={(e) => setEmail(e.target.value)}
           />
         </label>
-        {isAdmin && (
-          <label className="fixed">
-            <span className="visually-hidden">{t("role")}</span>
-            <select value={role} onChange={(e) => setRole(e.target.value as ops.Role)}>
-              <option value="member">{t("roleMember")}</option>
-              <option value="operator">{t("roleOperator")}</option>
-            </select>
-          </label>
-        )}
+        <label className="fixed">
+          <span className="visually-hidden">{t("role")}</span>
+          <select value={role} onChange={(e) => setRole(e.target.value as ops.Role)}>
+            <option value="member">{t("roleMember")}</option>
+            <option value="operator">{t("roleOperator")}</option>
+          </select>
+        </label>
         <button type="submit" className="primary" disabled={busy}>
           {t("add")}
         </button>

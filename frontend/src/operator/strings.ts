@@ -42,6 +42,11 @@ const en = {
   noMembers: "No members yet. Add one by email, send an invite link, or import a CSV.",
   addMember: "Add a member",
   addMemberHelp: "Someone who already has an account here.",
+  addMemberByInvite:
+    "Someone who already has an account joins by their own choice: send them an invite link. New people can also be imported from a CSV file, which makes their accounts.",
+  toInvites: "Create an invite link",
+  toImport: "Import a CSV file",
+  noMembersOperator: "No members yet. Send an invite link, or import a CSV.",
   add: "Add",
   removeMember: "Remove",
   removeMemberLabel: "Remove {name} from the group",
@@ -157,6 +162,11 @@ const ko: Record<OperatorKey, string> = {
   noMembers: "아직 멤버가 없습니다. 이메일로 추가하거나, 초대 링크를 보내거나, CSV로 가져오세요.",
   addMember: "멤버 추가",
   addMemberHelp: "이곳에 이미 계정이 있는 사람.",
+  addMemberByInvite:
+    "이미 계정이 있는 사람은 스스로 선택해 들어옵니다. 초대 링크를 보내 주세요. 새로운 사람은 CSV 파일로 가져와 계정을 만들 수도 있습니다.",
+  toInvites: "초대 링크 만들기",
+  toImport: "CSV 파일 가져오기",
+  noMembersOperator: "아직 멤버가 없습니다. 초대 링크를 보내거나 CSV로 가져오세요.",
   add: "추가",
   removeMember: "제외",
   removeMemberLabel: "{name}님을 그룹에서 제외",
@@ -281,6 +291,7 @@ const reasonsKo: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^this email belongs to another member \(the nickname differs\)$/, () => "다른 멤버의 이메일 (닉네임이 다름)"],
   [/^this account is deactivated$/, () => "비활성화된 계정"],
   [/^already in this group$/, () => "이미 이 그룹에 있음"],
+  [/^already has an account: send them an invite link$/, () => "이미 계정이 있음: 초대 링크를 보내세요"],
   [/^new accounts are limited to addresses at (.*)$/, (m) => `새 계정은 ${m[1]} 주소만 만들 수 있음`],
   [/^nickname taken from the address$/, () => "닉네임을 주소에서 가져옴"],
 ];
