@@ -102,6 +102,31 @@ class MessageContent(serializers.Field):
         return value
 
 
+# Parameters are passed on as the client wrote them, so a value must already be of its JSON type: DRF would
+# also take "100", "0.5" or "false" and let the string through to the upstream (or into the record's columns).
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class JsonObjectField(serializers.DictField):
     """A JSON object parameter, checked for what no database can record."""
 
@@ -171,31 +196,31 @@ class ChatCompletionSerializer(serializers.Serializer):
 
     model = serializers.CharField(max_length=200)
     messages = ChatMessageSerializer(many=True, allow_empty=False)
-    temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False, allow_null=True)
-    top_p = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
-    max_tokens = serializers.IntegerField(min_value=1, required=False, allow_null=True, validators=[max_tokens_limit()])
-    max_completion_tokens = serializers.IntegerField(
+    temperature = StrictFloatField(min_value=0.0, max_value=2.0, required=False, allow_null=True)
+    top_p = StrictFloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
+    max_tokens = StrictIntegerField(min_value=1, required=False, allow_null=True, validators=[max_tokens_limit()])
+    max_completion_tokens = StrictIntegerField(
         min_value=1, required=False, allow_null=True, validators=[max_tokens_limit()]
     )
-    n = serializers.IntegerField(min_value=1, max_value=MAX_CHOICES, required=False, allow_null=True)
-    stream = serializers.BooleanField(required=False, allow_null=True)
+    n = StrictIntegerField(min_value=1, max_value=MAX_CHOICES, required=False, allow_null=True)
+    stream = StrictBooleanField(required=False, allow_null=True)
     stream_options = JsonObjectField(required=False, allow_null=True)
     stop = StopField(required=False, allow_null=True)
-    seed = serializers.IntegerField(required=False, allow_null=True)
-    presence_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
-    frequency_penalty = serializers.FloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
-    logprobs = serializers.BooleanField(required=False, allow_null=True)
-    top_logprobs = serializers.IntegerField(min_value=0, max_value=20, required=False, allow_null=True)
+    seed = StrictIntegerField(required=False, allow_null=True)
+    presence_penalty = StrictFloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
+    frequency_penalty = StrictFloatField(min_value=-2.0, max_value=2.0, required=False, allow_null=True)
+    logprobs = StrictBooleanField(required=False, allow_null=True)
+    top_logprobs = StrictIntegerField(min_value=0, max_value=20, required=False, allow_null=True)
     logit_bias = serializers.DictField(
-        child=serializers.IntegerField(min_value=-100, max_value=100), required=False, allow_null=True
+        child=StrictFloatField(min_value=-100, max_value=100), required=False, allow_null=True
     )
     response_format = ResponseFormatSerializer(required=False, allow_null=True)
     tools = serializers.ListField(child=JsonObjectField(), required=False, allow_null=True, max_length=128)
     tool_choice = ToolChoiceField(required=False, allow_null=True)
-    parallel_tool_calls = serializers.BooleanField(required=False, allow_null=True)
+    parallel_tool_calls = StrictBooleanField(required=False, allow_null=True)
     user = serializers.CharField(required=False, max_length=200)
     metadata = serializers.DictField(child=serializers.CharField(max_length=512), required=False, allow_null=True)
-    store = serializers.BooleanField(required=False, allow_null=True)
+    store = StrictBooleanField(required=False, allow_null=True)
     service_tier = serializers.CharField(required=False, allow_null=True, max_length=50)
     reasoning_effort = serializers.CharField(required=False, allow_null=True, max_length=50)
 

@@ -16,7 +16,13 @@ from rest_framework import serializers
 
 from chat.limits import max_tokens_limit
 from chat.services.call_stream import Delta, Failed, Finished, StreamEvent, resumed
-from gateway.requests import MessageContent, refuse_unstorable_characters
+from gateway.requests import (
+    MessageContent,
+    StrictBooleanField,
+    StrictFloatField,
+    StrictIntegerField,
+    refuse_unstorable_characters,
+)
 
 # Parameters of the Responses API that need state or tools haruchat doesn't keep or run.
 NOT_SUPPORTED = ("previous_response_id", "conversation", "tools", "tool_choice", "background", "prompt", "include")
@@ -48,13 +54,13 @@ class ResponsesRequestSerializer(serializers.Serializer):
     model = serializers.CharField(max_length=200)
     input = serializers.JSONField()
     instructions = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
-    max_output_tokens = serializers.IntegerField(
+    max_output_tokens = StrictIntegerField(
         min_value=1, required=False, allow_null=True, validators=[max_tokens_limit()]
     )
-    temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False, allow_null=True)
-    top_p = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
-    stream = serializers.BooleanField(required=False, allow_null=True)
-    store = serializers.BooleanField(required=False, allow_null=True)
+    temperature = StrictFloatField(min_value=0.0, max_value=2.0, required=False, allow_null=True)
+    top_p = StrictFloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
+    stream = StrictBooleanField(required=False, allow_null=True)
+    store = StrictBooleanField(required=False, allow_null=True)
     user = serializers.CharField(required=False, max_length=200)
     metadata = serializers.DictField(child=serializers.CharField(max_length=512), required=False, allow_null=True)
 

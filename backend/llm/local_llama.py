@@ -44,6 +44,7 @@ HONOURED_ONLY_AS = {
     "top_logprobs": lambda v: not v,
     "tools": lambda v: not v,
     "tool_choice": lambda v: v == "none",
+    "logit_bias": lambda v: isinstance(v, dict) and all(isinstance(k, str) and k.isdigit() for k in v),  # token ids
 }
 READ_HERE = ("messages", "max_completion_tokens", "response_format")
 
@@ -146,7 +147,9 @@ class LocalLlamaProvider(Provider):
     def unsupported(self, request: dict[str, Any]) -> tuple[str, str] | None:
         """What llama.cpp can't do with this small model: tools, several choices, log probabilities, images."""
         for key, value in request.items():
-            if value is None or key in FORWARDED_FIELDS or key in IGNORED_FIELDS or key in READ_HERE:
+            if value is None or key in IGNORED_FIELDS or key in READ_HERE:
+                continue
+            if key in FORWARDED_FIELDS and key not in HONOURED_ONLY_AS:
                 continue
             if key in HONOURED_ONLY_AS:
                 if HONOURED_ONLY_AS[key](value):

@@ -26,6 +26,11 @@ BUILTIN_PROVIDERS = {
 }
 
 
+# What a token budget holds for a non-text content part: above what OpenAI charges for a high-detail image
+# (1,105 tokens at 1024x1024, more for larger ones) and generous for audio and files.
+NON_TEXT_PART_TOKENS = {"image_url": 2_000, "input_audio": 10_000, "file": 20_000}
+
+
 class ProviderConfigurationError(Exception):
     """HARUCHAT_LLM_PROVIDER names nothing usable."""
 
@@ -107,11 +112,17 @@ class Provider(abc.ABC):
         A byte-level BPE token (GPT's, Llama's, SmolLM's) is at least one byte of text, so the request's
         UTF-8 bytes bound its text; each message's template adds a few special tokens (counted generously).
         """
-        size = len(json.dumps(request.get("messages") or [], ensure_ascii=False).encode())
+        messages = request.get("messages") or []
+        size = len(json.dumps(messages, ensure_ascii=False).encode())
+        for message in messages:  # an image or a file costs the model far more tokens than its URL or id
+            parts = message.get("content") if isinstance(message, dict) else None
+            for part in parts if isinstance(parts, list) else []:
+                if isinstance(part, dict) and part.get("type") in NON_TEXT_PART_TOKENS:
+                    size += NON_TEXT_PART_TOKENS[part["type"]]
         for extra in ("tools", "functions", "response_format"):
             if request.get(extra):
                 size += len(json.dumps(request[extra], ensure_ascii=False).encode())
-        return size + 8 * len(request.get("messages") or []) + 16
+        return size + 8 * len(messages) + 16
 
     def count_prompt_tokens(self, request: dict[str, Any]) -> int:
         """An estimate of the prompt's tokens, for streams whose upstream reports no usage."""

@@ -254,8 +254,8 @@ _RESERVE_TOKENS_SQL = """
     RETURNING used, reserved
 """
 
-# Settle a call on the month: its real usage is added and what it held given back (never below zero: a
-# call a sweep closed has had its hold given back already). Every call's tokens are kept, budget or not.
+# Settle a call on the month: its real usage is added and what it held given back (a call a sweep closed
+# has had its hold given back already, and settles with none). Every call's tokens are kept, budget or not.
 _SETTLE_TOKENS_SQL = """
     INSERT INTO {table} (user_id, month, used, reserved) VALUES (%s, %s, %s, 0)
     ON CONFLICT (user_id, month) DO UPDATE SET used = {table}.used + %s,
@@ -393,18 +393,24 @@ def tokens_settle_in(batch: Batch, *, user_id: int, day: dt.date, held: int, use
     )
 
 
-def quota_settle(batch: Batch, *, reservation: Reservation, prompt_tokens: int, completion_tokens: int) -> None:
-    """Add a successful call's token usage, in `batch`, to the day it was counted on and to its month."""
+def quota_settle(
+    batch: Batch, *, reservation: Reservation, prompt_tokens: int, completion_tokens: int, swept: bool = False
+) -> None:
+    """Add a successful call's token usage, in `batch`, to the day it was counted on and to its month.
+
+    `swept`: a sweep closed the call (its process looked gone) and gave back its request and hold before it
+    answered after all; the answer is counted again and there is no hold left to give back.
+    """
     prompt_tokens, completion_tokens = max(prompt_tokens, 0), max(completion_tokens, 0)
     batch.update(
         DailyUsage,
         {"user_id": reservation.user_id, "day": reservation.day},
-        add={"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens},
+        add={"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "requests": int(swept)},
     )
     tokens_settle_in(
         batch,
         user_id=reservation.user_id,
         day=reservation.day,
-        held=reservation.tokens_reserved,
+        held=0 if swept else reservation.tokens_reserved,
         used=prompt_tokens + completion_tokens,
     )

@@ -71,8 +71,9 @@ class ChoiceAssembler:
 
     def _tool_call_delta(self, delta: dict[str, Any]) -> None:
         """OpenAI sends a call's id, type and name first, then its arguments in pieces, keyed by index."""
+        index = delta.get("index")
         call = self.tool_calls.setdefault(
-            delta.get("index", len(self.tool_calls)),
+            index if isinstance(index, int) else len(self.tool_calls),
             {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
         )
         if delta.get("id"):
@@ -196,7 +197,11 @@ StreamEvent = Delta | Finished | Failed
 
 
 def _counted_usage(call: PreparedCall, assembler: StreamAssembler) -> dict[str, int]:
-    prompt_tokens = call.provider.count_prompt_tokens(call.request)
+    # Under a token budget the bound it held for the prompt, not an estimate that may count too few.
+    if call.reservation.tokens_reserved:
+        prompt_tokens = call.provider.prompt_tokens_bound(call.request)
+    else:
+        prompt_tokens = call.provider.count_prompt_tokens(call.request)
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": assembler.content_chunks,
@@ -244,7 +249,11 @@ async def call_stream(*, call: PreparedCall) -> AsyncIterator[StreamEvent]:
         close = getattr(chunks, "aclose", None)
         if close is not None:
             await close()
-    result, response = await in_db_finishing(_settle_finished, call, assembler)
+    try:
+        result, response = await in_db_finishing(_settle_finished, call, assembler)
+    except ModelCallFailed as failed:  # the answer could not be recorded: the call failed (calls.call_succeed)
+        yield Failed(failed, None)
+        return
     yield Finished(result, response)
 
 

@@ -154,7 +154,7 @@ def call_start(
         conversation_id = conversation.pk
         changes: dict[str, Any] = {"updated_at": now} | ({"title": title} if title is not None else {})
         writes.update(Conversation, {"id": conversation_id}, set_to=changes)
-    pending = quota_reserve_in(writes, user=user, allowance=allowance, tokens=tokens)
+    pending = quota_reserve_in(writes, user=user, now=now, allowance=allowance, tokens=tokens)
     usage_key = UsageKey(user.pk, pending.day, str(request.get("model") or ""), *_assistant_and_source(conversation))
     usage_add_in(writes, usage_key, requests=1)
 
@@ -244,7 +244,11 @@ def call_succeed(*, call: PreparedCall, response: dict[str, Any], usage_counted:
 
     `usage_counted`: the usage is haruchat's count, as the upstream sent none.
     """
-    answer, usage = _response_record(call, response, usage_counted=usage_counted)
+    try:
+        answer, usage = _response_record(call, response, usage_counted=usage_counted)
+    except Exception as exc:  # an answer that can't be recorded is no answer: the call fails, and is given back
+        logger.exception("model call %s answered but could not be recorded", call.completion.pk)
+        raise call_fail(call=call, error=ModelFailed("The answer could not be recorded.")) from exc
     return CallResult(
         user_message=call.user_message,
         answer=answer,
@@ -257,9 +261,10 @@ def call_succeed(*, call: PreparedCall, response: dict[str, Any], usage_counted:
 def call_fail(*, call: PreparedCall, error: BaseException) -> ModelCallFailed:
     """Settle a call that produced nothing: record the failure, give the request back, say what went wrong."""
     provider_error = _as_provider_error(call, error)
-    if _completion_fail(call.completion, provider_error, call.started, only_if_pending=True):
-        quota_refund(reservation=call.reservation)  # else a sweep closed it already, and refunded it
-        usage_add(call.usage_key, requests=-1, failed=1)
+    with transaction.atomic():  # recorded and refunded together, or neither (the sweep then closes it)
+        if _completion_fail(call.completion, provider_error, call.started, only_if_pending=True):
+            quota_refund(reservation=call.reservation)  # else a sweep closed it already, and refunded it
+            usage_add(call.usage_key, requests=-1, failed=1)
     return ModelCallFailed.from_provider_error(
         provider_error, user_message=call.user_message, completion=call.completion, quota=_refunded(call.reservation)
     )
@@ -331,29 +336,38 @@ def _response_record(
     }
     writes = Batch()
     usage = completion_record_response(writes, completion=completion, response=response)
+    if usage["prompt_tokens"] is None and usage["completion_tokens"] is None and call.reservation.tokens_reserved:
+        # No usage reported, under a budget: count what was held, the bound it could not have passed.
+        usage = {**usage, "prompt_tokens": call.reservation.tokens_reserved, "completion_tokens": 0}
     writes.update(
         Completion,
         {"id": completion.pk},
         set_to={
             name: getattr(completion, name)
             for name in ("status", "latency_ms", "usage_counted", "characters_replaced", "finished_at")
-        },
+        }
+        | {"error_code": "", "error_detail": ""},
     )
     stored = writes.insert(Message, [answer_row], returning=("id",))
     writes.update(Conversation, {"id": completion.conversation_id}, set_to={"updated_at": now})
-    quota_settle(
-        writes,
-        reservation=call.reservation,
-        prompt_tokens=usage["prompt_tokens"] or 0,
-        completion_tokens=usage["completion_tokens"] or 0,
-    )
-    usage_add_in(
-        writes,
-        call.usage_key,
-        prompt_tokens=max(usage["prompt_tokens"] or 0, 0),
-        completion_tokens=max(usage["completion_tokens"] or 0, 0),
-    )
     with transaction.atomic():
+        # Lock the call's row: a sweep that closed it (and gave its request and hold back) is seen here, and one
+        # that would close it now waits, then finds it settled.
+        swept = not Completion.objects.select_for_update().filter(pk=completion.pk, status="pending").values("pk")
+        quota_settle(
+            writes,
+            reservation=call.reservation,
+            prompt_tokens=usage["prompt_tokens"] or 0,
+            completion_tokens=usage["completion_tokens"] or 0,
+            swept=swept,
+        )
+        usage_add_in(
+            writes,
+            call.usage_key,
+            prompt_tokens=max(usage["prompt_tokens"] or 0, 0),
+            completion_tokens=max(usage["completion_tokens"] or 0, 0),
+            **({"requests": 1, "failed": -1} if swept else {}),
+        )
         writes.run()
     answer = stored_instance(Message, stored.rows[0][0], answer_row)
     answer.completion = completion

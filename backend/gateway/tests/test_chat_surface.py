@@ -162,7 +162,7 @@ def local_sdk(live_uvicorn, settings):
 @pytest.mark.parametrize(
     ("extra", "param"),
     [({"tools": [WEATHER]}, "tools"), ({"n": 2}, "n"), ({"logprobs": True}, "logprobs"),
-     ({"extra_body": {"vendor_option": 1}}, "vendor_option")],
+     ({"extra_body": {"vendor_option": 1}}, "vendor_option"), ({"logit_bias": {"a word": 5}}, "logit_bias")],
 )  # fmt: skip
 def test_the_embedded_model_names_what_it_cannot_honour(local_sdk, extra, param):
     with pytest.raises(openai.BadRequestError) as refused:
@@ -186,3 +186,32 @@ def test_the_embedded_model_answers_json_under_a_grammar_and_takes_the_newer_nam
     )  # fmt: skip
     assert answer.usage.completion_tokens <= 40
     assert "answer" in json.loads(answer.choices[0].message.content)
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [({"max_tokens": "100.0"}, "max_tokens"), ({"max_completion_tokens": "50"}, "max_completion_tokens"),
+     ({"stream": "false"}, "stream"), ({"temperature": "0.5"}, "temperature"), ({"n": 2.0}, "n"),
+     ({"logprobs": 0}, "logprobs")],
+)  # fmt: skip
+def test_a_value_of_the_wrong_json_type_is_a_400_not_passed_on(sdk, upstream, body, param):
+    """The request goes upstream as written, so "100.0" would reach the upstream (and the record) as a string."""
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk.chat.completions.create(model="fake-model", messages=[{"role": "user", "content": "hi"}], extra_body=body)
+    assert refused.value.param == param
+    with pytest.raises(openai.BadRequestError):
+        sdk.responses.create(model="fake-model", input="hi", extra_body={"max_output_tokens": "100"})
+    assert upstream.exchanges == [] and used(sdk.member) == 0
+
+
+def test_a_stream_mixing_indexed_and_unindexed_tool_call_deltas_is_assembled(sdk, upstream):
+    from chat.services.call_stream import StreamAssembler
+
+    assembler = StreamAssembler()
+    for delta in (
+        {"tool_calls": [{"index": 0, "id": "a", "function": {"name": "f", "arguments": "{}"}}]},
+        {"tool_calls": [{"index": None, "id": "b", "function": {"name": "g", "arguments": "{}"}}]},
+    ):
+        assembler.feed({"id": "x", "choices": [{"index": 0, "delta": delta}]})
+    calls = assembler.response()["choices"][0]["message"]["tool_calls"]
+    assert [c["function"]["name"] for c in calls] == ["f", "g"]

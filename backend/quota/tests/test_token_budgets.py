@@ -134,3 +134,40 @@ def test_v1_without_max_tokens_is_sent_bounded_and_refused_in_openai_shape(live_
     assert refused.value.code == "token_budget_exceeded"
     assert refused.value.response.headers["retry-after"]
     assert len(upstream.exchanges) == 1
+
+
+def test_a_call_the_sweep_closed_that_answers_after_all_releases_no_other_calls_hold(member, upstream):
+    from chat.services.calls import call_start, call_succeed
+    from chat.services.conversations import conversation_request_build
+    from llm.providers import get_provider
+    from testing.samples import ANSWER
+
+    budgeted(member, 10_000)
+    conversation = conversation_create(user=member, assistant=assistant_default())
+    provider = get_provider()
+
+    def start(text: str):
+        turns = [{"role": "user", "content": text}]
+        request = conversation_request_build(conversation=conversation, turns=turns, provider=provider)
+        return call_start(user=member, conversation=conversation, provider=provider, request=request, asked=turns)
+
+    slow, other = start("slow"), start("other")
+    hour_ago = slow.completion.created_at - dt.timedelta(hours=1)
+    Completion.objects.filter(pk=slow.completion.pk).update(created_at=hour_ago)
+    assert calls_close_stale(older_than=dt.timedelta(minutes=5)) == 1  # the slow call's process looked gone
+    assert month_row(member).reserved == other.reservation.tokens_reserved
+    call_succeed(call=slow, response=ANSWER)  # ... but it answered after all
+    used = ANSWER["usage"]["total_tokens"]
+    assert (month_row(member).used, month_row(member).reserved) == (used, other.reservation.tokens_reserved)
+    assert DailyUsage.objects.get(user=member).requests == 2  # the answer is counted again
+    assert Completion.objects.get(pk=slow.completion.pk).status == "succeeded"
+
+
+def test_images_are_held_for_what_they_cost_not_their_urls_length(member, upstream):
+    from llm.providers import get_provider
+
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    text_only = {"messages": [{"role": "user", "content": [{"type": "text", "text": "what is it?"}]}]}
+    with_image = {"messages": [{"role": "user", "content": [{"type": "text", "text": "what is it?"}, image]}]}
+    provider = get_provider()
+    assert provider.prompt_tokens_bound(with_image) - provider.prompt_tokens_bound(text_only) >= 2_000

@@ -485,7 +485,10 @@ export interface paths {
         /** A group's members and their use */
         get: operations["api_groups_members_list"];
         put?: never;
-        /** Add an existing account */
+        /**
+         * Add an existing account (admin)
+         * @description Admin only. An operator gets 403 `admin_only` whatever the email, before it is looked up: putting someone in a group changes their allowance and models and shows their usage to its operators, so an operator enrols people with an invite link (which they choose to use) or creates new accounts with the CSV import.
+         */
         post: operations["api_groups_members_create"];
         delete?: never;
         options?: never;
@@ -521,7 +524,7 @@ export interface paths {
         put?: never;
         /**
          * Import members from CSV
-         * @description A CSV file whose first line names the columns `email,nickname[,role]`, as the body (text/csv), a form's `file`, or JSON `{"csv": …}`. Each row creates an account (no password: it gets a one-time link to set one), adds an existing account, or is skipped with the reason. An email that belongs to an account is added only when the nickname is blank or the account's. All or nothing.
+         * @description A CSV file whose first line names the columns `email,nickname[,role]`, as the body (text/csv), a form's `file`, or JSON `{"csv": …}`. Each row creates an account (no password: it gets a one-time link to set one), adds an existing account (an admin's import only), or is skipped with the reason. An email that belongs to an account is added only when the nickname is blank or the account's; in an operator's import it is skipped (`already has an account: send them an invite link`). All or nothing.
          */
         post: operations["api_groups_members_import_create"];
         delete?: never;
@@ -904,6 +907,7 @@ export interface components {
             /** @default  */
             description?: string;
             daily_limit?: number | null;
+            /** Format: int64 */
             monthly_token_budget?: number | null;
             /** @description Model ids (from GET /api/models) its members may use; empty: all. */
             models?: string[];
@@ -1056,7 +1060,7 @@ export interface components {
             /** Format: email */
             email: string;
             /**
-             * @description operator: admin only. Given by an admin, it also changes the role of someone already in.
+             * @description Given, it also changes the role of someone already in.
              *
              *     * `member` - Member
              *     * `operator` - Operator
@@ -1160,6 +1164,7 @@ export interface components {
             /** @default  */
             description?: string;
             daily_limit?: number | null;
+            /** Format: int64 */
             monthly_token_budget?: number | null;
             /** @description Model ids (from GET /api/models) its members may use; empty: all. */
             models?: string[];
@@ -3641,7 +3646,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `role: operator` from an operator, not an admin (`admin_only`) */
+            /** @description An operator, not an admin (`admin_only`): an operator sends an invite link instead */
             403: {
                 headers: {
                     [name: string]: unknown;
