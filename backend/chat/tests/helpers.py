@@ -19,3 +19,12 @@ def send(api: APIClient, conversation_id: int, content: str | None = "Hello ther
 
 
 MEDITATION_INTAKE = {"current_state": "tense after a long day", "goal": "relax my shoulders", "misc": "five minutes"}
+
+
+def counted(member) -> int:
+    """The member's counted requests over every day: a call backdated across midnight counts on its own day."""
+    from django.db.models import Sum
+
+    from quota.models import DailyUsage
+
+    return DailyUsage.objects.filter(user=member).aggregate(total=Sum("requests"))["total"] or 0

@@ -18,10 +18,11 @@ from chat.services import leases
 from chat.services.calls import calls_close_stale
 from chat.services.conversations import conversation_create
 from chat.services.leases import lease_drop, lease_held, lease_renew, lease_take
+from chat.tests.helpers import counted
 from conftest import LiveUvicorn, make_member
 from gateway.services import api_key_authenticate, api_key_create, gateway_call_start
 from quota.models import DailyUsage
-from quota.services import quota_reserve, quota_status
+from quota.services import quota_reserve
 from testing.samples import REQUEST
 
 
@@ -40,13 +41,14 @@ def other_lease(*, expires_in: dt.timedelta) -> ProcessLease:
 
 def call_in_progress(member, *, lease: ProcessLease | int | None, age: dt.timedelta = dt.timedelta()) -> Completion:
     """A call counted and recorded by the process holding `lease`, not settled (yet, or ever)."""
-    quota_reserve(user=member)
+    started = timezone.now() - age
+    quota_reserve(user=member, now=started)  # counted on the day it started (near midnight, another)
     conversation = conversation_create(user=member, assistant=assistant_default())
     lease_id = lease.pk if isinstance(lease, ProcessLease) else lease
     completion = Completion.objects.create(
         conversation=conversation, user=member, provider="local", model="m", lease_id=lease_id
     )
-    Completion.objects.filter(pk=completion.pk).update(created_at=timezone.now() - age)
+    Completion.objects.filter(pk=completion.pk).update(created_at=started)
     return completion
 
 
@@ -68,14 +70,14 @@ def test_a_call_records_the_lease_of_the_process_that_made_it(member, upstream, 
 def test_a_call_whose_lease_expired_is_closed_and_refunded_once(member):
     gone = other_lease(expires_in=-dt.timedelta(seconds=5))
     completion = call_in_progress(member, lease=gone, age=dt.timedelta(seconds=10))
-    assert quota_status(user=member).used == 1
+    assert counted(member) == 1
     assert calls_close_stale() == 1
     assert state(completion) == ("failed", "abandoned")
     completion.refresh_from_db()
     assert completion.finished_at is not None
-    assert quota_status(user=member).used == 0
+    assert counted(member) == 0
     assert calls_close_stale() == 0  # closing again never refunds again
-    assert quota_status(user=member).used == 0
+    assert counted(member) == 0
 
 
 def test_a_live_processs_calls_are_never_closed_however_long(member, settings):
@@ -85,7 +87,7 @@ def test_a_live_processs_calls_are_never_closed_however_long(member, settings):
     assert calls_close_stale() == 0
     assert calls_close_stale(older_than=dt.timedelta(0)) == 0
     assert state(long_call) == ("pending", "")
-    assert quota_status(user=member).used == 1
+    assert counted(member) == 1
 
 
 def test_the_sweeping_process_never_judges_its_own_calls(member, held_lease):
@@ -108,7 +110,7 @@ def test_a_call_with_no_lease_is_closed_by_age_as_before(member, settings):
     assert calls_close_stale() == 2
     assert state(old) == state(deleted_lease) == ("failed", "abandoned")
     assert state(recent) == state(deleted_recent) == ("pending", "")
-    assert quota_status(user=member).used == 2
+    assert counted(member) == 2
 
 
 def test_only_pending_calls_are_closed(member):
@@ -117,15 +119,12 @@ def test_only_pending_calls_are_closed(member):
     Completion.objects.filter(pk=done.pk).update(status=Completion.Status.SUCCEEDED)
     assert calls_close_stale() == 0
     assert state(done) == ("succeeded", "")
-    assert quota_status(user=member).used == 1
+    assert counted(member) == 1
 
 
 def test_the_refund_goes_to_the_day_the_call_was_counted_on(member):
     gone = other_lease(expires_in=-dt.timedelta(seconds=5))
-    completion = call_in_progress(member, lease=gone, age=dt.timedelta(days=1))
-    yesterday = DailyUsage.objects.get(user=member)
-    yesterday.day -= dt.timedelta(days=1)
-    yesterday.save(update_fields=["day"])
+    completion = call_in_progress(member, lease=gone, age=dt.timedelta(days=1))  # counted yesterday
     quota_reserve(user=member)  # and one today, which stays counted
     assert calls_close_stale() == 1
     assert state(completion) == ("failed", "abandoned")
@@ -178,7 +177,7 @@ def test_sweeps_running_at_once_in_several_processes_refund_each_call_once(built
     member = make_member()
     gone = other_lease(expires_in=-dt.timedelta(seconds=5))
     calls = [call_in_progress(member, lease=gone) for _ in range(12)]
-    assert quota_status(user=member).used == 12
+    assert counted(member) == 12
     closed: list[int] = []
     barrier = threading.Barrier(4)
 
@@ -196,7 +195,7 @@ def test_sweeps_running_at_once_in_several_processes_refund_each_call_once(built
         thread.join()
     assert sum(closed) == 12
     assert {state(c) for c in calls} == {("failed", "abandoned")}
-    assert quota_status(user=member).used == 0
+    assert counted(member) == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -220,7 +219,7 @@ def test_the_server_holds_a_lease_renews_it_and_closes_a_gone_processs_calls(bui
         assert ProcessLease.objects.get(pk=mine).expires_at > first_expiry
         assert ProcessLease.objects.get(pk=mine).expires_at > timezone.now()
         assert state(own_call) == ("pending", "")
-        assert quota_status(user=member).used == 1
+        assert counted(member) == 1
     finally:
         server.stop()
     assert lease_held() is None  # a stopped server holds none (its lease expires by itself)
@@ -234,11 +233,11 @@ def test_a_call_a_sweep_closed_is_not_refunded_again_when_its_process_settles_it
     quota_reserve(user=member)  # an earlier request of the day, which must stay counted
     _, secret = api_key_create(user=member, name="k")
     call = gateway_call_start(key=api_key_authenticate(secret), request=REQUEST)
-    assert quota_status(user=member).used == 2
+    assert counted(member) == 2
     gone = other_lease(expires_in=-dt.timedelta(seconds=5))
     Completion.objects.filter(pk=call.completion.pk).update(lease_id=gone.pk)
     assert calls_close_stale() == 1
-    assert quota_status(user=member).used == 1
+    assert counted(member) == 1
     call_fail(call=call, error=UpstreamTimeout())
-    assert quota_status(user=member).used == 1  # refunded once, by the sweep
+    assert counted(member) == 1  # refunded once, by the sweep
     assert state(call.completion) == ("failed", "abandoned")

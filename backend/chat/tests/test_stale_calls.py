@@ -13,17 +13,19 @@ from chat.models import Completion
 from chat.selectors import assistant_default
 from chat.services.calls import calls_close_stale
 from chat.services.conversations import conversation_create
+from chat.tests.helpers import counted
 from conftest import LiveUvicorn, make_member
 from quota.models import DailyUsage
-from quota.services import quota_reserve, quota_status
+from quota.services import quota_reserve
 
 
 def abandoned_call(member, *, age: dt.timedelta) -> Completion:
     """A call whose process died after counting it: reserved, recorded, never settled."""
-    quota_reserve(user=member)
+    started = timezone.now() - age
+    quota_reserve(user=member, now=started)  # counted on the day it started (which, near midnight, was another)
     conversation = conversation_create(user=member, assistant=assistant_default())
     completion = Completion.objects.create(conversation=conversation, user=member, provider="local", model="m")
-    Completion.objects.filter(pk=completion.pk).update(created_at=timezone.now() - age)
+    Completion.objects.filter(pk=completion.pk).update(created_at=started)
     return completion
 
 
@@ -31,15 +33,15 @@ def test_old_pending_calls_are_closed_and_refunded_recent_ones_left_alone(member
     settings.HARUCHAT_STALE_CALL_SECONDS = 600
     old = abandoned_call(member, age=dt.timedelta(minutes=30))
     recent = abandoned_call(member, age=dt.timedelta(seconds=5))
-    assert quota_status(user=member).used == 2
+    assert counted(member) == 2
     assert calls_close_stale() == 1
     old.refresh_from_db()
     recent.refresh_from_db()
     assert (old.status, old.error_code) == ("failed", "abandoned")
     assert recent.status == "pending"
-    assert quota_status(user=member).used == 1
+    assert counted(member) == 1
     assert calls_close_stale() == 0  # closing twice never refunds twice
-    assert quota_status(user=member).used == 1
+    assert counted(member) == 1
 
 
 def test_the_management_command_closes_them(member, capsys):

@@ -6,8 +6,9 @@ import datetime as dt
 
 import openai
 import pytest
+from django.utils import timezone
 
-from chat.models import Completion
+from chat.models import Completion, ProcessLease
 from chat.selectors import assistant_default
 from chat.services.calls import calls_close_stale
 from chat.services.conversations import conversation_create
@@ -98,11 +99,12 @@ def test_the_sweep_releases_the_hold_of_a_call_whose_process_is_gone(member, ups
     request = conversation_request_build(conversation=conversation, turns=turns, provider=provider)
     call = call_start(user=member, conversation=conversation, provider=provider, request=request, asked=turns)
     assert month_row(member).reserved == call.reservation.tokens_reserved > 0
-    Completion.objects.filter(pk=call.completion.pk).update(
-        created_at=call.completion.created_at - dt.timedelta(hours=2)
-    )
-    assert calls_close_stale(older_than=dt.timedelta(minutes=5)) == 1
+    now = timezone.now()
+    lapsed = ProcessLease.objects.create(host="elsewhere", pid=4242, started_at=now, expires_at=now - dt.timedelta(1))
+    Completion.objects.filter(pk=call.completion.pk).update(lease_id=lapsed.pk)
+    assert calls_close_stale() == 1
     assert (month_row(member).used, month_row(member).reserved) == (0, 0)
+    assert DailyUsage.objects.get(user=member).requests == 0
 
 
 def test_the_most_generous_budget_of_a_members_groups_applies(member):
@@ -152,9 +154,10 @@ def test_a_call_the_sweep_closed_that_answers_after_all_releases_no_other_calls_
         return call_start(user=member, conversation=conversation, provider=provider, request=request, asked=turns)
 
     slow, other = start("slow"), start("other")
-    hour_ago = slow.completion.created_at - dt.timedelta(hours=1)
-    Completion.objects.filter(pk=slow.completion.pk).update(created_at=hour_ago)
-    assert calls_close_stale(older_than=dt.timedelta(minutes=5)) == 1  # the slow call's process looked gone
+    now = timezone.now()
+    lapsed = ProcessLease.objects.create(host="elsewhere", pid=4242, started_at=now, expires_at=now - dt.timedelta(1))
+    Completion.objects.filter(pk=slow.completion.pk).update(lease_id=lapsed.pk)
+    assert calls_close_stale() == 1  # the slow call's process looked gone (its lease lapsed)
     assert month_row(member).reserved == other.reservation.tokens_reserved
     call_succeed(call=slow, response=ANSWER)  # ... but it answered after all
     used = ANSWER["usage"]["total_tokens"]
