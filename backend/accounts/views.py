@@ -105,10 +105,19 @@ class RegistrationView(APIView):
     class OutputSerializer(serializers.Serializer):
         mode = serializers.ChoiceField(choices=MODES)
         domains = serializers.ListField(child=serializers.CharField(), help_text="Empty: any address.")
+        operator_reads_history = serializers.BooleanField(
+            help_text="Whether group operators may read members' conversations (every read is audited)."
+        )
 
-    @extend_schema(responses={200: OutputSerializer}, summary="Who may sign up")
+    @extend_schema(responses={200: OutputSerializer}, summary="Who may sign up, and the history policy")
     def get(self, request: Request) -> Response:
-        return Response({"mode": settings.HARUCHAT_REGISTRATION, "domains": registration_domains()})
+        return Response(
+            {
+                "mode": settings.HARUCHAT_REGISTRATION,
+                "domains": registration_domains(),
+                "operator_reads_history": settings.HARUCHAT_OPERATOR_READS_HISTORY,
+            }
+        )
 
 
 class LoginView(APIView):

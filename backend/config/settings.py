@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 # Django's own middleware in async-capable subclasses (common.async_middleware): under
 # ASGI their hooks run on the event loop instead of two thread hops each.
 MIDDLEWARE = [
+    # Around everything it measures; answers /metrics before the Host check and the HTTPS redirect.
+    "common.metrics.MetricsMiddleware",
     "common.middleware.RequestIdMiddleware",
     "common.async_middleware.SecurityMiddleware",
     "common.middleware.StaticFilesMiddleware",
@@ -262,6 +264,8 @@ HARUCHAT_REGISTRATION_DOMAINS = env.list("HARUCHAT_REGISTRATION_DOMAINS", defaul
 # Each account brings a fresh allowance: at most this many sign-ups per client address per window.
 HARUCHAT_SIGNUP_MAX_PER_IP = env.int("HARUCHAT_SIGNUP_MAX_PER_IP", default=20)
 HARUCHAT_SIGNUP_WINDOW_SECONDS = env.int("HARUCHAT_SIGNUP_WINDOW_SECONDS", default=3600)
+# Whether operators (and admins) may read their group members' conversations; every read is audited.
+HARUCHAT_OPERATOR_READS_HISTORY = env.bool("HARUCHAT_OPERATOR_READS_HISTORY", default=False)
 # Members a CSV import creates get a one-time set-password link, shown to the operator; this dotted
 # path names a callable (user, link, group) that also sends it, e.g. "groups.imports.welcome_by_email"
 # (through the mail settings below). Empty: nothing is sent.
@@ -449,3 +453,31 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Metrics ------------------------------------------------------------------
+# GET /metrics in Prometheus's text format (common.metrics), off unless HARUCHAT_METRICS=true
+# (then 404). Never public by default: a scrape needs HARUCHAT_METRICS_TOKEN as a bearer token,
+# or a client address (as HARUCHAT_TRUSTED_PROXIES reads it) in HARUCHAT_METRICS_ALLOW, a
+# comma-separated list of networks, loopback only unless set ("" for none: the token alone).
+# Anyone else gets the same 404. With several processes set PROMETHEUS_MULTIPROC_DIR too.
+HARUCHAT_METRICS = env.bool("HARUCHAT_METRICS", default=False)
+HARUCHAT_METRICS_TOKEN = env.str("HARUCHAT_METRICS_TOKEN", default="")
+_metrics_allow = env.list("HARUCHAT_METRICS_ALLOW", default=["127.0.0.1/32", "::1/128"])
+HARUCHAT_METRICS_ALLOW = [network.strip() for network in _metrics_allow if network.strip()]
+
+
+def _metrics_settings_check() -> None:
+    import ipaddress
+
+    for network in HARUCHAT_METRICS_ALLOW:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise environ.ImproperlyConfigured(
+                f"HARUCHAT_METRICS_ALLOW: {network!r} is not an address or a network (e.g. 10.0.0.0/8)."
+            ) from None
+    if HARUCHAT_METRICS_TOKEN and len(HARUCHAT_METRICS_TOKEN) < 16:
+        raise environ.ImproperlyConfigured("HARUCHAT_METRICS_TOKEN: at least 16 characters (a random one).")
+
+
+_metrics_settings_check()

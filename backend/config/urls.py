@@ -3,8 +3,10 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import oauth_views
+from common.metrics import metrics_view
 from common.views import HealthView, LivenessView, web_app_missing
 from gateway.views import ApiKeyDetailView, ApiKeyListView
+from groups.history import MyAuditListView
 from groups.views import JoinView
 from quota.views import QuotaView
 from usage.views import UsageView
@@ -20,6 +22,7 @@ urlpatterns = [
     path("api/auth/api-keys", ApiKeyListView.as_view(), name="api-key-list"),
     path("api/auth/api-keys/<int:key_id>", ApiKeyDetailView.as_view(), name="api-key-detail"),
     path("api/auth/join", JoinView.as_view(), name="auth-join"),
+    path("api/auth/me/audit", MyAuditListView.as_view(), name="auth-me-audit"),
     path("api/auth/", include("accounts.urls")),
     path("api/", include("groups.urls")),
     path("api/quota", QuotaView.as_view(), name="quota"),
@@ -27,6 +30,8 @@ urlpatterns = [
     path("api/health", HealthView.as_view(), name="health"),
     path("api/health/ready", HealthView.as_view(), name="health-ready"),
     path("api/health/live", LivenessView.as_view(), name="health-live"),
+    # Prometheus; off unless HARUCHAT_METRICS, never public (common.metrics, which answers it first).
+    path("metrics", metrics_view, name="metrics"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("chat.urls")),

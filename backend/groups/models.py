@@ -62,3 +62,31 @@ class Invite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.group_id}"
+
+
+class HistoryRead(models.Model):
+    """One read of a member's history by someone else (an operator or an admin): who, whose, what, when.
+
+    Written in the same request as the read, so no read goes unrecorded; the member sees their own
+    (/api/auth/me/audit), admins all of them (/api/audit). Kept when the conversation is deleted.
+    """
+
+    class Action(models.TextChoices):
+        LIST = "list", "Listed the conversations"
+        READ = "read", "Read a conversation"
+
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    reader_email = models.EmailField()  # as it was: the reader's account may be deleted
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="history_reads")
+    group = models.ForeignKey(Group, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    conversation_id = models.BigIntegerField(null=True, blank=True)  # not a key: the conversation may go
+    conversation_title = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["member", "-created_at"], name="groups_historyread_member")]
+
+    def __str__(self) -> str:
+        return f"{self.reader_email} {self.action} {self.member_id}'s {self.conversation_id or 'history'}"

@@ -62,7 +62,9 @@ def test_closed_registration_refuses_sign_up_and_says_so(anon, settings):
     settings.HARUCHAT_REGISTRATION = "closed"
     refused = signup(anon, "new@example.com")
     assert refused.status_code == 403 and refused.json()["code"] == "registration_closed"
-    assert anon.get("/api/auth/registration").json() == {"mode": "closed", "domains": []}
+    assert anon.get("/api/auth/registration").json() == {
+        "mode": "closed", "domains": [], "operator_reads_history": False
+    }  # fmt: skip
     assert not User.objects.exists()
 
 
@@ -81,6 +83,7 @@ def test_registration_limited_to_a_schools_email_domain(anon, settings):
     assert anon.get("/api/auth/registration").json() == {
         "mode": "open",
         "domains": ["school.example", "staff.school.example"],
+        "operator_reads_history": False,
     }
 
 

@@ -39,6 +39,7 @@ from chat.records import (
 from chat.serializers import MessageOutputSerializer
 from chat.services.leases import lease_held
 from common.errors import ApiError
+from common.metrics import model_call_observed
 from common.sql_batch import Batch, LastId, stored_instance
 from llm.errors import ModelFailed, ProviderError
 from llm.providers import Provider
@@ -249,6 +250,7 @@ def call_succeed(*, call: PreparedCall, response: dict[str, Any], usage_counted:
     except Exception as exc:  # an answer that can't be recorded is no answer: the call fails, and is given back
         logger.exception("model call %s answered but could not be recorded", call.completion.pk)
         raise call_fail(call=call, error=ModelFailed("The answer could not be recorded.")) from exc
+    _observed(call.completion, "succeeded")
     return CallResult(
         user_message=call.user_message,
         answer=answer,
@@ -262,9 +264,12 @@ def call_fail(*, call: PreparedCall, error: BaseException) -> ModelCallFailed:
     """Settle a call that produced nothing: record the failure, give the request back, say what went wrong."""
     provider_error = _as_provider_error(call, error)
     with transaction.atomic():  # recorded and refunded together, or neither (the sweep then closes it)
-        if _completion_fail(call.completion, provider_error, call.started, only_if_pending=True):
+        failed_here = _completion_fail(call.completion, provider_error, call.started, only_if_pending=True)
+        if failed_here:
             quota_refund(reservation=call.reservation)  # else a sweep closed it already, and refunded it
             usage_add(call.usage_key, requests=-1, failed=1)
+    if failed_here:
+        _observed(call.completion, "failed")
     return ModelCallFailed.from_provider_error(
         provider_error, user_message=call.user_message, completion=call.completion, quota=_refunded(call.reservation)
     )
@@ -281,11 +286,18 @@ def call_cut(
         partial, _ = _response_record(call, response, usage_counted=usage_counted)
         _completion_fail(call.completion, error, call.started)
         usage_add(call.usage_key, failed=1)  # a failed call, whose partial answer stays counted
+    _observed(call.completion, "cut")
     failed = ModelCallFailed.from_provider_error(
         error, user_message=call.user_message, completion=call.completion, quota=call.reservation.status
     )
     failed.extra["partial_message"] = MessageOutputSerializer(partial).data
     return partial, failed
+
+
+def _observed(completion: Completion, outcome: str) -> None:
+    """The call's outcome and latency for /metrics (nothing when metrics are off)."""
+    seconds = completion.latency_ms / 1000 if completion.latency_ms is not None else None
+    model_call_observed(completion.provider, completion.model or "", outcome, seconds)
 
 
 def _as_provider_error(call: PreparedCall, error: BaseException) -> ProviderError:

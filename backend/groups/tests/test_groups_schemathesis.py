@@ -44,8 +44,11 @@ def flatmap_path_parameters(ctx: Any, path_parameters: Any) -> st.SearchStrategy
     """About half of the cases name the operator's own group (and its members and invites)."""
     if not isinstance(path_parameters, dict) or not OWN_IDS:
         return st.just(path_parameters)
-    own = {name: st.sampled_from(OWN_IDS[name]) for name in path_parameters if OWN_IDS.get(name)}
-    return st.one_of(st.just(path_parameters), st.fixed_dictionaries({**path_parameters, **own}))
+    own = {
+        name: st.sampled_from(OWN_IDS[name]) if OWN_IDS.get(name) else st.just(value)
+        for name, value in path_parameters.items()
+    }
+    return st.one_of(st.just(path_parameters), st.fixed_dictionaries(own))
 
 
 @pytest.fixture
