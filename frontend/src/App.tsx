@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 import { HashRouter, Navigate, Outlet, Route, Routes, useLocation, useNavigate } from "react-router";
 import { SESSION_EXPIRED, tokens } from "./api";
 import { Sidebar } from "./components/Sidebar";
@@ -15,8 +15,19 @@ import { AppStateProvider } from "./state";
 
 /** The operator area is a chunk of its own: members who run no group never download it. */
 const OperatorArea = lazy(() => import("./operator"));
+/** So are the usage pages, with their charting library. */
+const UsageDashboard = lazy(() => import("./usage/UsageDashboard"));
+const MyUsagePage = lazy(() => import("./usage/MyUsagePage"));
 
 function OperatorRoute() {
+  return (
+    <LazyPage>
+      <OperatorArea />
+    </LazyPage>
+  );
+}
+
+function LazyPage({ children }: { children: ReactNode }) {
   const { t } = useI18n();
   return (
     <Suspense
@@ -28,7 +39,7 @@ function OperatorRoute() {
         </section>
       }
     >
-      <OperatorArea />
+      {children}
     </Suspense>
   );
 }
@@ -92,6 +103,22 @@ export function App() {
             <Route path="/account" element={<AccountPage />} />
             <Route path="/join/:code" element={<JoinPage />} />
             <Route path="/groups/*" element={<OperatorRoute />} />
+            <Route
+              path="/usage"
+              element={
+                <LazyPage>
+                  <UsageDashboard />
+                </LazyPage>
+              }
+            />
+            <Route
+              path="/my-usage"
+              element={
+                <LazyPage>
+                  <MyUsagePage />
+                </LazyPage>
+              }
+            />
           </Route>
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

@@ -112,6 +112,8 @@ const en = {
   saveEmail: "Save email",
   emailSaved: "Email saved.",
   groups: "Groups",
+  usage: "Usage",
+  myUsage: "My usage",
 };
 
 export type MessageKey = keyof typeof en;
@@ -225,6 +227,8 @@ const ko: Record<MessageKey, string> = {
   saveEmail: "이메일 저장",
   emailSaved: "이메일을 저장했습니다.",
   groups: "그룹",
+  usage: "사용량",
+  myUsage: "내 사용량",
 };
 
 const dictionaries: Record<Lang, Record<MessageKey, string>> = { en, ko };

@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who read whose history (admin) */
+        get: operations["api_audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/api-keys": {
         parameters: {
             query?: never;
@@ -132,6 +149,23 @@ export interface paths {
         patch: operations["api_auth_me_partial_update"];
         trace?: never;
     };
+    "/api/auth/me/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who read your history */
+        get: operations["api_auth_me_audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/oauth/exchange": {
         parameters: {
             query?: never;
@@ -235,7 +269,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Who may sign up
+         * Who may sign up, and the history policy
          * @description What the sign-up page should offer: open, invite-only or closed, and any email domains.
          */
         get: operations["api_auth_registration_retrieve"];
@@ -513,6 +547,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/groups/{group_id}/members/{user_id}/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A member's conversations (operator; only with HARUCHAT_OPERATOR_READS_HISTORY; audited) */
+        get: operations["api_groups_members_conversations_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/groups/{group_id}/members/{user_id}/conversations/{conversation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A member's conversation with its call records (operator; read-only; audited) */
+        get: operations["api_groups_members_conversations_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/groups/{group_id}/members/import": {
         parameters: {
             query?: never;
@@ -705,13 +773,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * @description * `created` - created
-         *     * `added` - added
-         *     * `skipped` - skipped
-         * @enum {string}
-         */
-        ActionEnum: "created" | "added" | "skipped";
         ApiKeyCreated: {
             id: number;
             name: string;
@@ -958,6 +1019,29 @@ export interface components {
             provider: string;
             model: string;
         };
+        HistoryReadOutput: {
+            readonly id: number;
+            readonly reader: {
+                [key: string]: unknown;
+            };
+            readonly member: {
+                [key: string]: unknown;
+            };
+            readonly group: {
+                [key: string]: unknown;
+            } | null;
+            action: components["schemas"]["HistoryReadOutputActionEnum"];
+            conversation_id: number | null;
+            conversation_title?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /**
+         * @description * `list` - Listed the conversations
+         *     * `read` - Read a conversation
+         * @enum {string}
+         */
+        HistoryReadOutputActionEnum: "list" | "read";
         ImportJsonRequest: {
             /** @description The CSV text: email,nickname[,role]. */
             csv: string;
@@ -978,12 +1062,19 @@ export interface components {
             nickname: string;
             /** @description member or operator (as read, when it is neither). */
             role: string;
-            action: components["schemas"]["ActionEnum"];
+            action: components["schemas"]["ImportRowActionEnum"];
             /** @description Why it was skipped, or a note. */
             reason: string | null;
             /** @description Created rows of a real run: the new member's one-time link to set a password. */
             set_password_url: string | null;
         };
+        /**
+         * @description * `created` - created
+         *     * `added` - added
+         *     * `skipped` - skipped
+         * @enum {string}
+         */
+        ImportRowActionEnum: "created" | "added" | "skipped";
         ImportUploadRequest: {
             /**
              * Format: binary
@@ -1055,6 +1146,28 @@ export interface components {
             /** @description With a new password: a fresh pair for this device (every other token ended). */
             access?: string;
             refresh?: string;
+        };
+        MemberConversationDetailOutput: {
+            readonly id: number;
+            title: string;
+            readonly assistant: string;
+            source?: components["schemas"]["SourceEnum"];
+            model: string;
+            /** Format: double */
+            temperature: number;
+            max_tokens: number;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+            system_prompt: string;
+            intake_answers: components["schemas"]["IntakeAnswerOutput"][];
+            messages: components["schemas"]["MessageOutput"][];
+            /** @description True when the last message is the member's and has no answer yet; POST .../messages with no content to get one. */
+            readonly awaiting_reply: boolean;
+            readonly completions: {
+                [key: string]: unknown;
+            }[];
         };
         MemberListInputRequest: {
             /** Format: email */
@@ -1237,6 +1350,8 @@ export interface components {
             mode: components["schemas"]["ModeEnum"];
             /** @description Empty: any address. */
             domains: string[];
+            /** @description Whether group operators may read members' conversations (every read is audited). */
+            operator_reads_history: boolean;
         };
         ResponseFormatRequest: {
             type: components["schemas"]["TypeEnum"];
@@ -1409,6 +1524,51 @@ export interface operations {
             };
             /** @description Not logged in, or the credentials are wrong */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_audit_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryReadOutput"][];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1941,6 +2101,43 @@ export interface operations {
             };
             /** @description Too many requests (daily allowance spent, or too many failed logins) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_auth_me_audit_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryReadOutput"][];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3750,6 +3947,105 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_groups_members_conversations_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationSummaryOutput"][];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Turned off, or not your group's member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_groups_members_conversations_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+                group_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberConversationDetailOutput"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Turned off, or not your group's member */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

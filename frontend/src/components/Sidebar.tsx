@@ -131,6 +131,14 @@ export function Sidebar() {
               {t("groups")}
             </NavLink>
           )}
+          {operates && (
+            <NavLink to="/usage" className="link-button">
+              {t("usage")}
+            </NavLink>
+          )}
+          <NavLink to="/my-usage" className="link-button">
+            {t("myUsage")}
+          </NavLink>
           <Link to="/account" className="link-button">
             {t("account")}
           </Link>

@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from "react";
+import { Link } from "react-router";
 import * as api from "../api";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { useI18n } from "../i18n";
@@ -67,6 +68,9 @@ export function AccountPage() {
           <strong>{user.nickname}</strong> <span className="muted">{user.email ?? ""}</span>
         </p>
       )}
+      <p>
+        <Link to="/my-usage">{t("myUsage")} →</Link>
+      </p>
       <h2>{t("linkedProviders")}</h2>
       {linked.length === 0 && <p className="muted">{t("noLinkedProviders")}</p>}
       <ul className="linked">
