@@ -1,47 +1,11 @@
 /** Pieces the operator pages share: loading data, errors in the area's words, and copying a link. */
-import { useCallback, useEffect, useId, useRef, useState, type DependencyList } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { ApiError } from "../api";
 import { describeError } from "../components/ErrorNotice";
 import { useI18n } from "../i18n";
 import { errorKey, useOperatorI18n } from "./strings";
 
-export interface Loaded<T> {
-  data: T | null;
-  error: unknown;
-  loading: boolean;
-  reload: () => void;
-  setData: (data: T) => void;
-}
-
-/** Runs `load` when `deps` change (and on `reload`); a late answer for old deps is dropped. */
-export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): Loaded<T> {
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
-  const [version, setVersion] = useState(0);
-  useEffect(() => {
-    let current = true;
-    setLoading(true);
-    setError(null);
-    load().then(
-      (loaded) => {
-        if (!current) return;
-        setData(loaded);
-        setLoading(false);
-      },
-      (caught) => {
-        if (!current) return;
-        setError(caught);
-        setLoading(false);
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [...deps, version]);
-  const reload = useCallback(() => setVersion((v) => v + 1), []);
-  return { data, error, loading, reload, setData };
-}
+export { useLoad, type Loaded } from "../hooks/useLoad";
 
 /** An API error said in the operator's words where the area knows better, else as the rest of the app says it. */
 export function OperatorError({ error, onRetry }: { error: unknown; onRetry?: () => void }) {

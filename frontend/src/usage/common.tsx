@@ -1,45 +1,8 @@
 /** Pieces both usage pages share: loading data, its errors in the pages' words, and a used-of-limit meter. */
-import { useCallback, useEffect, useState, type DependencyList } from "react";
 import { ApiError } from "../api";
 import { formatNumber, useUsageI18n, type UsageKey } from "./strings";
 
-export interface Loaded<T> {
-  data: T | null;
-  error: unknown;
-  loading: boolean;
-  reload: () => void;
-}
-
-/** Runs `load` when `deps` change (and on `reload`); a late answer for old deps is dropped. */
-export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): Loaded<T> {
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
-  const [version, setVersion] = useState(0);
-  useEffect(() => {
-    let current = true;
-    setLoading(true);
-    setError(null);
-    load().then(
-      (loaded) => {
-        if (!current) return;
-        setData(loaded);
-        setLoading(false);
-      },
-      (caught) => {
-        if (!current) return;
-        setError(caught);
-        setLoading(false);
-      },
-    );
-    return () => {
-      current = false;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, version]);
-  const reload = useCallback(() => setVersion((v) => v + 1), []);
-  return { data, error, loading, reload };
-}
+export { useLoad, type Loaded } from "../hooks/useLoad";
 
 function errorText(error: unknown, t: ReturnType<typeof useUsageI18n>["t"]): string {
   if (error instanceof ApiError) {
