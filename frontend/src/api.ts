@@ -180,6 +180,9 @@ export function inviteCodeIn(next: string): string | null {
   return /^\/join\/([\w-]+)$/.exec(next)?.[1] ?? null;
 }
 export const registration = () => api<Registration>("/api/auth/registration");
+export type HistoryRead = Schemas["HistoryReadOutput"];
+/** Who read the member's conversations (operators, when the deployment lets them). */
+export const myHistoryReads = () => api<HistoryRead[]>("/api/auth/me/audit");
 
 export async function logout(): Promise<void> {
   const refresh = tokens.refresh;

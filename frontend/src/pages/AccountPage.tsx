@@ -13,6 +13,8 @@ export function AccountPage() {
   const [password, setPassword] = useState("");
   const [current, setCurrent] = useState("");
   const [error, setError] = useState<unknown>(null);
+  const [policy, setPolicy] = useState<api.Registration | null>(null);
+  const [reads, setReads] = useState<api.HistoryRead[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
 
   const load = () => {
@@ -21,6 +23,8 @@ export function AccountPage() {
       setEmail(loaded.email ?? "");
     }, setError);
     api.linkedAccounts().then(setLinked, setError);
+    api.registration().then(setPolicy, () => setPolicy(null));
+    api.myHistoryReads().then(setReads, setError);
   };
   useEffect(load, []);
 
@@ -71,6 +75,23 @@ export function AccountPage() {
       <p>
         <Link to="/my-usage">{t("myUsage")} →</Link>
       </p>
+      <h2>{t("historyReads")}</h2>
+      {policy && <p>{t(policy.operator_reads_history ? "historyPolicyOn" : "historyPolicyOff")}</p>}
+      {reads.length === 0 ? (
+        <p className="muted">{t("noHistoryReads")}</p>
+      ) : (
+        <ul>
+          {reads.map((read) => {
+            const words = {
+              reader: (read.reader as { email: string }).email,
+              group: (read.group as { name: string } | null)?.name ?? "—",
+              title: read.conversation_title ?? "",
+              when: new Date(read.created_at).toLocaleString(),
+            };
+            return <li key={read.id}>{t(read.action === "read" ? "historyReadOne" : "historyReadList", words)}</li>;
+          })}
+        </ul>
+      )}
       <h2>{t("linkedProviders")}</h2>
       {linked.length === 0 && <p className="muted">{t("noLinkedProviders")}</p>}
       <ul className="linked">

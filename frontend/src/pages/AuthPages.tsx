@@ -157,6 +157,9 @@ export function SignupPage() {
   return (
     <AuthFrame title={t("signUp")}>
       {inviteCode && <p className="notice">{t("signingUpWithInvite")}</p>}
+      {registration && (
+        <p className="muted">{t(registration.operator_reads_history ? "historyPolicyOn" : "historyPolicyOff")}</p>
+      )}
       {registration && registration.domains.length > 0 && (
         <p className="notice">{t("signupDomains", { domains: registration.domains.join(", ") })}</p>
       )}
