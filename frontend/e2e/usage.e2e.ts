@@ -104,7 +104,8 @@ describe("the usage dashboard", () => {
     expect(rank(ana.email)).toBeLessThan(rank(loner.email));
     // The text alternative of the refusals chart says Ana hit the limit once.
     const refused = page.getByRole("figure", { name: /refused because the limit was reached/ });
-    await refused.getByText(/^1 in all over 30 days/).waitFor();
+    // At least Ana's one (other e2e files' members, on the same backend, may have been refused too).
+    await refused.getByText(/^[1-9]\d* in all over 30 days/).waitFor();
     await screenshot(page, "usage-dashboard", true);
 
     await page.getByLabel("Group", { exact: true }).selectOption({ label: groupName });
