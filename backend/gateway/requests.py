@@ -59,12 +59,6 @@ def content_text(content: Any) -> str:
     return ""
 
 
-def has_images(messages: list[dict[str, Any]]) -> bool:
-    return any(
-        isinstance(m.get("content"), list) and any(p.get("type") == "image_url" for p in m["content"]) for m in messages
-    )
-
-
 class MessageContent(serializers.Field):
     """A message's content: a string, an array of parts (text, image_url, …) or null (an assistant's tool calls)."""
 

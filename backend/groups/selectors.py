@@ -32,19 +32,20 @@ def _with_details(groups: QuerySet[Group]) -> QuerySet[Group]:
     )
 
 
-def _runnable(user: User) -> QuerySet[Group]:
+def groups_run_by(user: User) -> QuerySet[Group]:
+    """The groups the asker runs: every group for an admin, an operator's own otherwise."""
     # By subquery, not a join: a join on memberships would make the member count count only the asker.
     return Group.objects.all() if user.is_staff else Group.objects.filter(pk__in=_operated_ids(user))
 
 
 def group_list(*, user: User) -> QuerySet[Group]:
-    return _with_details(_runnable(user))
+    return _with_details(groups_run_by(user))
 
 
 def group_get(*, user: User, group_id: int, details: bool = False) -> Group:
     """A group the asker may run, with what its output shows when `details`; any other group is
     indistinguishable from a missing one (404)."""
-    groups = _runnable(user)
+    groups = groups_run_by(user)
     group = (_with_details(groups) if details else groups).filter(pk=group_id).first()
     if group is None:
         raise Http404("No such group.")

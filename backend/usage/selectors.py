@@ -16,6 +16,7 @@ from django.http import Http404
 
 from accounts.models import User
 from groups.models import Group, Membership
+from groups.selectors import groups_run_by
 from usage.models import UsageDay
 
 METRICS = ("requests", "refused", "failed", "prompt_tokens", "completion_tokens")
@@ -33,16 +34,10 @@ class UsageQuery:
     source: str | None = None
 
 
-def _operated_groups(user: User) -> QuerySet[Group]:
-    if user.is_staff:
-        return Group.objects.all()
-    return Group.objects.filter(memberships__user=user, memberships__role=Membership.Role.OPERATOR)
-
-
 def usage_scope(*, user: User, query: UsageQuery) -> QuerySet[UsageDay]:
     """The roll-up rows the asker may read, narrowed by the query's filters (404 for what they may not)."""
     rows = UsageDay.objects.filter(day__gte=query.start, day__lte=query.end)
-    operated = _operated_groups(user)
+    operated = groups_run_by(user)
     if not user.is_staff:
         rows = rows.filter(
             Q(user=user) | Q(user_id__in=Membership.objects.filter(group__in=operated).values("user_id"))
@@ -89,7 +84,7 @@ def usage_report(*, user: User, query: UsageQuery) -> dict[str, Any]:
     rows = usage_scope(user=user, query=query)
     if query.by == "group":
         # A member counts in each group of theirs the asker runs (so group rows may add up to more than the total).
-        keyed = rows.filter(user__memberships__group__in=_operated_groups(user))
+        keyed = rows.filter(user__memberships__group__in=groups_run_by(user))
         if query.group_id is not None:
             keyed = keyed.filter(user__memberships__group_id=query.group_id)
         grouped = keyed.values(
