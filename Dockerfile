@@ -48,4 +48,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health/live')"
 # Migrations run before the server starts (with several replicas, run them once
 # by hand instead: docs/deploy.md); WEB_CONCURRENCY processes serve.
-CMD ["sh", "-c", "python backend/manage.py migrate --noinput && exec uvicorn config.asgi:application --app-dir backend --host 0.0.0.0 --port 8000 --loop asyncio --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips '*'"]
+CMD ["sh", "-c", "python backend/manage.py migrate --noinput && exec uvicorn config.asgi:application --app-dir backend --host 0.0.0.0 --port 8000 --loop asyncio --workers ${WEB_CONCURRENCY:-2} --no-proxy-headers"]

@@ -73,7 +73,7 @@ screenshots: web $(VENV)/.runtime-installed
 
 run: migrate web
 	@echo "haruchat at http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
-	$(BIN)/uvicorn config.asgi:application --app-dir backend --host $(HOST) --port $(PORT) --loop asyncio
+	$(BIN)/uvicorn config.asgi:application --app-dir backend --host $(HOST) --port $(PORT) --loop asyncio --no-proxy-headers
 
 test: $(VENV)/.dev-installed frontend/dist/index.html
 	bash scripts/test.sh

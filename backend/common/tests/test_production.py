@@ -275,3 +275,35 @@ def test_the_sign_up_limit_is_shared_by_every_process_through_redis(tmp_path):
             client.request("POST", "/api/auth/signup", body=body, headers={"Content-Type": "application/json"})
             statuses.append(client.getresponse().status)
     assert statuses == [201] * 4 + [429] * 4
+
+
+def _served_flags(recipe: str) -> list[str]:
+    """The uvicorn flags a shipped command line passes, less where it listens (app_process picks the port)."""
+    line = next(line for line in recipe.splitlines() if "uvicorn config.asgi:application" in line)
+    words = line.split("config.asgi:application", 1)[1].replace("'", " ").replace('"', " ").replace("]", " ").split()
+    flags, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in ("--app-dir", "--host", "--port", "--workers"):
+            skip = True
+        else:
+            flags.append(word)
+    return flags
+
+
+@pytest.mark.parametrize("shipped", ["Makefile", "Dockerfile"])
+def test_a_loopback_client_cannot_change_its_address_with_x_forwarded_for(tmp_path, shipped):
+    """uvicorn trusts X-Forwarded-For from 127.0.0.1 unless told not to, and would hand Django the
+    client's chosen address: `make run` and the image must not, or the per-address sign-up limit is dodged."""
+    env = production_env(tmp_path, HARUCHAT_SSL_REDIRECT="false", HARUCHAT_SIGNUP_MAX_PER_IP="2")
+    assert manage(env, "migrate", "-v0").returncode == 0
+    statuses = []
+    with app_process(env, *_served_flags((REPO / shipped).read_text())) as (_, port):
+        for n in range(4):
+            client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            body = json.dumps({"email": f"spoof{n}@example.com", "password": PASSWORD, "nickname": f"s{n}"})
+            headers = {"Content-Type": "application/json", "X-Forwarded-For": f"203.0.113.{n}"}
+            client.request("POST", "/api/auth/signup", body=body, headers=headers)
+            statuses.append(client.getresponse().status)
+    assert statuses == [201, 201, 429, 429]
