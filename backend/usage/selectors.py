@@ -72,11 +72,14 @@ def _visible_member(user: User, operated: QuerySet[Group], member_id: int) -> bo
     return Membership.objects.filter(group__in=operated, user_id=member_id).exists()
 
 
-def _totals() -> dict[str, Any]:
+def _sums() -> dict[str, Sum]:
     # Named apart from the columns they sum: an annotation may not shadow a field.
-    sums = {f"sum_{name}": Sum(name) for name in METRICS}
+    return {f"sum_{name}": Sum(name) for name in METRICS}
+
+
+def _totals() -> dict[str, Any]:
     active = Q(requests__gt=0) | Q(refused__gt=0) | Q(failed__gt=0)
-    return {**sums, "sum_active_members": Count("user", distinct=True, filter=active)}
+    return {**_sums(), "sum_active_members": Count("user", distinct=True, filter=active)}
 
 
 def usage_report(*, user: User, query: UsageQuery) -> dict[str, Any]:
@@ -92,8 +95,7 @@ def usage_report(*, user: User, query: UsageQuery) -> dict[str, Any]:
         )
         ordering = ["group_name", "group_id"]
     elif query.by == "member":
-        grouped = rows.values("user_id", email=F("user__email"), nickname=F("user__nickname"))
-        ordering = ["email"]
+        return {"rows": _member_rows(rows), "totals": _metrics(rows.aggregate(**_totals()))}
     else:
         column = {"day": "day", "model": "model", "assistant": "assistant", "source": "source"}[query.by]
         grouped = rows.values(column)
@@ -105,11 +107,25 @@ def usage_report(*, user: User, query: UsageQuery) -> dict[str, Any]:
     return {"rows": report_rows, "totals": _metrics(totals)}
 
 
+def _member_rows(rows: QuerySet[UsageDay]) -> list[dict[str, Any]]:
+    """Rows by member: summed by user id first, then joined to the (far fewer) members and sorted by email.
+
+    Joining first would make the database sort every roll-up row by email
+    (about 72k for a month of 2,000 members), which dominated this report.
+    """
+    sums = {row["user_id"]: row for row in rows.values("user_id").annotate(**_sums()).order_by()}
+    members = User.objects.filter(pk__in=list(sums)).only("email", "nickname").order_by("email", "pk")
+    report_rows = []
+    for member in members:
+        metrics = _metrics({**sums[member.pk], "sum_active_members": None})
+        metrics["active_members"] = int(metrics["requests"] + metrics["refused"] + metrics["failed"] > 0)
+        report_rows.append({"member": {"id": member.pk, "email": member.email, "nickname": member.nickname}, **metrics})
+    return report_rows
+
+
 def _dimension(by: str, row: dict[str, Any]) -> dict[str, Any]:
     if by == "group":
         return {"group": {"id": row["group_id"], "name": row["group_name"]}}
-    if by == "member":
-        return {"member": {"id": row["user_id"], "email": row["email"], "nickname": row["nickname"]}}
     return {by: row[by]}
 
 
