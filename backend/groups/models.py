@@ -74,6 +74,7 @@ class HistoryRead(models.Model):
     class Action(models.TextChoices):
         LIST = "list", "Listed the conversations"
         READ = "read", "Read a conversation"
+        EXPORT = "export", "Exported the conversations"
 
     reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     reader_email = models.EmailField()  # as it was: the reader's account may be deleted

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from groups import history, views
+from groups import exports, history, views
 
 urlpatterns = [
     path("groups", views.GroupListView.as_view(), name="group-list"),
@@ -18,6 +18,7 @@ urlpatterns = [
         history.MemberConversationDetailView.as_view(),
         name="member-conversation-detail",
     ),
+    path("groups/<int:group_id>/export", exports.GroupExportView.as_view(), name="group-export"),
     path("audit", history.AuditListView.as_view(), name="audit-list"),
     path("groups/<int:group_id>/invites", views.InviteListView.as_view(), name="invite-list"),
     path("groups/<int:group_id>/invites/<int:invite_id>", views.InviteDetailView.as_view(), name="invite-detail"),
