@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat.models import Completion, CompletionChoice, Conversation
 from chat.serializers import CompletionOutputSerializer, IntakeAnswerOutputSerializer, MessageOutputSerializer
+from chat.tree import branch_to
 
 EXPORT_FORMATS = ("json", "markdown")
 
@@ -45,6 +46,7 @@ def export_json(*, user: User, conversations: Iterable[Conversation]) -> dict[st
                 "updated_at": conversation.updated_at.isoformat(),
                 "intake_answers": IntakeAnswerOutputSerializer(conversation.intake_answers.all(), many=True).data,
                 "messages": MessageOutputSerializer(conversation.messages.all(), many=True).data,
+                "current_leaf_id": conversation.current_leaf_id,
                 "completions": CompletionOutputSerializer(conversation.completions.all(), many=True).data,
             }
             for conversation in conversations
@@ -68,7 +70,12 @@ def export_markdown(*, user: User, conversations: Iterable[Conversation]) -> str
         answers = [a for a in conversation.intake_answers.all() if a.answer]
         if answers:
             lines += ["**Intake**", ""] + [f"- {a.prompt} {a.answer}" for a in answers] + [""]
-        for message in conversation.messages.all():
+        messages = conversation.messages.all()
+        shown = branch_to(messages, conversation.current_leaf_id)
+        if len(shown) < len(messages):
+            lines += [f"_The branch shown last; {len(messages) - len(shown)} more message(s) on other branches "
+                      "are in the JSON export._", ""]  # fmt: skip
+        for message in shown:
             who = "Member" if message.role == "user" else "Assistant"
             lines += [f"### {who} · {message.created_at:%Y-%m-%d %H:%M}", "", message.content, ""]
     return "\n".join(lines).rstrip() + "\n"

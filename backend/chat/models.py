@@ -66,6 +66,14 @@ class Conversation(models.Model):
     assistant = models.ForeignKey(Assistant, on_delete=models.PROTECT, related_name="conversations")
     title = models.CharField(max_length=200)
 
+    class TitleSource(models.TextChoices):
+        AUTO = "auto", "From the first message's words (or the intake)"
+        MODEL = "model", "Written by the model after the first exchange"
+        MEMBER = "member", "Given or renamed by the member"
+
+    # Only an automatic title is replaced by the model's: a member's own title always wins.
+    title_source = models.CharField(max_length=10, choices=TitleSource.choices, default=TitleSource.AUTO)
+
     class Source(models.TextChoices):
         WEB = "web", "Web app / API"
         GATEWAY = "gateway", "OpenAI-compatible gateway (/v1)"
@@ -82,6 +90,11 @@ class Conversation(models.Model):
     max_tokens = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The last message of the branch being shown; the path from it to its root is what the model is sent.
+    # Null for a conversation with no messages yet, and for /v1 calls' conversations (flat: every message).
+    current_leaf = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=True
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -113,6 +126,10 @@ class Message(models.Model):
         ASSISTANT = "assistant", "Assistant"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # The message this one follows: a member's message answers to an answer (or is a root), an answer to the
+    # member's message it answers. Siblings are edits or regenerations. Null on /v1 calls' messages, whose
+    # conversation is one flat call (no current leaf).
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
     role = models.CharField(max_length=20, choices=Role.choices)
     content = models.TextField()
     # Set on an answer: the call that produced it (`Completion.answer` the other way). The calls that

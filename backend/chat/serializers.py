@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from chat.models import Assistant, Completion, Conversation, IntakeAnswer, IntakeQuestion, Message
 from chat.records import rebuild_request, rebuild_response
+from chat.tree import branch_to
 
 
 class IntakeQuestionOutputSerializer(serializers.ModelSerializer):
@@ -26,9 +27,13 @@ class AssistantOutputSerializer(serializers.ModelSerializer):
 
 
 class MessageOutputSerializer(serializers.ModelSerializer):
+    parent_id = serializers.IntegerField(
+        allow_null=True, help_text="The message this one follows (null: a first message, or a /v1 call's record)."
+    )
+
     class Meta:
         model = Message
-        fields = ("id", "role", "content", "created_at", "completion_id")
+        fields = ("id", "parent_id", "role", "content", "created_at", "completion_id")
 
 
 class IntakeAnswerOutputSerializer(serializers.ModelSerializer):
@@ -60,9 +65,16 @@ class ConversationSummaryOutputSerializer(serializers.ModelSerializer):
 
 class ConversationDetailOutputSerializer(ConversationSummaryOutputSerializer):
     intake_answers = IntakeAnswerOutputSerializer(many=True)
-    messages = MessageOutputSerializer(many=True)
+    messages = MessageOutputSerializer(
+        many=True, help_text="Every message of every branch, oldest first; `parent_id` makes the tree."
+    )
+    current_leaf_id = serializers.IntegerField(
+        allow_null=True,
+        help_text="The last message of the branch shown: the path from it up through `parent_id` is what the model "
+        "is sent next. null: no messages yet, or a /v1 call's record (flat, every message in order).",
+    )
     awaiting_reply = serializers.SerializerMethodField(
-        help_text="True when the last message is the member's and has no answer yet; "
+        help_text="True when the current leaf is the member's message and has no answer yet; "
         "POST .../messages with no content to get one."
     )
 
@@ -72,12 +84,13 @@ class ConversationDetailOutputSerializer(ConversationSummaryOutputSerializer):
             "system_prompt",
             "intake_answers",
             "messages",
+            "current_leaf_id",
             "awaiting_reply",
         )
 
     def get_awaiting_reply(self, conversation: Conversation) -> bool:
-        messages = list(conversation.messages.all())
-        return bool(messages) and messages[-1].role == Message.Role.USER
+        branch = branch_to(conversation.messages.all(), conversation.current_leaf_id)
+        return bool(branch) and branch[-1].role == Message.Role.USER
 
 
 class CompletionOutputSerializer(serializers.ModelSerializer):

@@ -12,5 +12,10 @@ urlpatterns = [
     ),
     path("conversations/<int:conversation_id>", views.ConversationDetailView.as_view(), name="conversation-detail"),
     path("conversations/<int:conversation_id>/messages", views.MessageSendView.as_view(), name="message-send"),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/regenerate",
+        views.AnswerRegenerateView.as_view(),
+        name="answer-regenerate",
+    ),
     path("conversations/<int:conversation_id>/completions", views.CompletionListView.as_view(), name="completion-list"),
 ]

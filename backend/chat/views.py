@@ -28,12 +28,16 @@ from chat.serializers import (
     ConversationSummaryOutputSerializer,
     MessageOutputSerializer,
 )
+from chat.services.calls import PreparedCall
 from chat.services.conversations import (
+    CURRENT_LEAF,
+    answer_regenerate,
+    call_complete,
     conversation_create,
     conversation_delete,
     conversation_rename,
+    conversation_switch_branch,
     message_prepare,
-    message_send,
 )
 from common.schema import ErrorSerializer
 from common.streams import event_stream_response
@@ -160,8 +164,19 @@ class ConversationListView(APIView):
 
 
 class ConversationDetailView(APIView):
-    class RenameSerializer(serializers.Serializer):
-        title = serializers.CharField(max_length=200)
+    class ChangeSerializer(serializers.Serializer):
+        title = serializers.CharField(max_length=200, required=False)
+        current_leaf_id = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            help_text="Switch branch: any message of the conversation; the branch shown then runs down from it "
+            "(by the newest answers) to a leaf.",
+        )
+
+        def validate(self, attrs: dict) -> dict:
+            if not attrs:
+                raise serializers.ValidationError("Give a title, a current_leaf_id, or both.", code="empty")
+            return attrs
 
     @extend_schema(responses={200: ConversationDetailOutputSerializer}, summary="One conversation with its messages")
     def get(self, request: Request, conversation_id: int) -> Response:
@@ -170,12 +185,17 @@ class ConversationDetailView(APIView):
         )
         return Response(ConversationDetailOutputSerializer(conversation).data)
 
-    @extend_schema(request=RenameSerializer, responses={200: ConversationDetailOutputSerializer}, summary="Rename")
+    @extend_schema(
+        request=ChangeSerializer, responses={200: ConversationDetailOutputSerializer}, summary="Rename, switch branch"
+    )
     def patch(self, request: Request, conversation_id: int) -> Response:
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
-        data = self.RenameSerializer(data=request.data)
+        data = self.ChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        conversation_rename(conversation=conversation, title=data.validated_data["title"])
+        if "current_leaf_id" in data.validated_data:
+            conversation_switch_branch(conversation=conversation, message_id=data.validated_data["current_leaf_id"])
+        if "title" in data.validated_data:
+            conversation_rename(conversation=conversation, title=data.validated_data["title"])
         conversation = selectors.conversation_get(
             user=request.user, conversation_id=conversation_id, with_messages=True
         )
@@ -202,14 +222,26 @@ class MessageSendView(APIView):
         content = MessageContentField(
             required=False,
             trim_whitespace=False,
-            help_text="The member's message. Leave it out to answer the last unanswered message "
+            help_text="The member's message. Leave it out to answer the current leaf when it is the member's "
             "(the intake opening, or a message whose model call failed).",
+        )
+        parent_id = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=1,
+            help_text="The message this one follows (default: the current leaf). Give an earlier message's "
+            "parent_id to edit it: the new message is its sibling, the old branch stays. null: a new first message.",
         )
 
         def validate_content(self, value: str) -> str:
             if not value.strip():
                 raise serializers.ValidationError("The message is empty.", code="blank")
             return value
+
+        def validate(self, attrs: dict) -> dict:
+            if "parent_id" in attrs and "content" not in attrs:
+                raise serializers.ValidationError({"parent_id": ["Only a new message (with content) takes a parent."]})
+            return attrs
 
     class OutputSerializer(serializers.Serializer):
         user_message = MessageOutputSerializer()
@@ -226,16 +258,40 @@ class MessageSendView(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         content = data.validated_data.get("content")
-        if data.validated_data["stream"]:
-            return self.stream(request, conversation, content)
-        result = message_send(user=request.user, conversation=conversation, content=content)
-        body = self.OutputSerializer(result).data
-        return Response(body, status=status.HTTP_201_CREATED, headers=result.quota.headers())
+        parent = data.validated_data.get("parent_id", CURRENT_LEAF)
+        stream = data.validated_data["stream"]
+        call = message_prepare(user=request.user, conversation=conversation, content=content, parent=parent,
+                               stream=stream)  # fmt: skip
+        return answer_response(call, stream=stream)
 
-    def stream(self, request: Request, conversation: Conversation, content: str | None) -> StreamingHttpResponse:
-        """Count, store and record before the first byte, so errors up to here are plain JSON."""
-        call = message_prepare(user=request.user, conversation=conversation, content=content, stream=True)
+
+def answer_response(call: PreparedCall, *, stream: bool) -> Response | StreamingHttpResponse:
+    """The answer to a started call: in one piece (201), or streamed (errors up to here were plain JSON)."""
+    if stream:
         return event_stream_response(message_events(call=call), headers=call.reservation.status.headers())
+    result = call_complete(call=call)
+    body = MessageSendView.OutputSerializer(result).data
+    return Response(body, status=status.HTTP_201_CREATED, headers=result.quota.headers())
+
+
+class AnswerRegenerateView(APIView):
+    class InputSerializer(serializers.Serializer):
+        stream = serializers.BooleanField(
+            default=False, help_text="Answer as text/event-stream: start, delta..., then done or error."
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: MessageSendView.OutputSerializer},
+        summary="Answer again: a new sibling of this answer (or another answer to this message of the member's)",
+    )
+    def post(self, request: Request, conversation_id: int, message_id: int) -> Response | StreamingHttpResponse:
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        stream = data.validated_data["stream"]
+        call = answer_regenerate(user=request.user, conversation=conversation, message_id=message_id, stream=stream)
+        return answer_response(call, stream=stream)
 
 
 class CompletionListView(APIView):

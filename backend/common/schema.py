@@ -58,7 +58,7 @@ ERROR_DESCRIPTIONS = {
     "504": "The model did not answer in time",
 }
 # Operations that call the model, and so can answer with its failures, or stream the answer.
-MODEL_CALLS = ("/messages", "/v1/chat/completions", "/v1/responses")
+MODEL_CALLS = ("/messages", "/regenerate", "/v1/chat/completions", "/v1/responses")
 STREAM_DESCRIPTION = 'With `"stream": true`: the answer as Server-Sent Events (text/event-stream) instead of JSON.'
 # What OpenAPI 3.0 documents for an event stream: one event.
 SSE_EVENT = {

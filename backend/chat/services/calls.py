@@ -106,6 +106,8 @@ class PreparedCall:
     request: dict[str, Any]
     started: float
     usage_key: UsageKey
+    branched: bool = False  # the answer follows the member's message and becomes the current leaf,
+    leaf_expected: int | None = None  # if the leaf is still this one (the member has not moved elsewhere meanwhile)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +131,7 @@ def call_start(
     answering: Message | None = None,
     after: Sequence[dict[str, str]] = (),
     title: str | None = None,
+    branched: bool = False,
 ) -> PreparedCall:
     """Count the call, store its messages and record its request, all in one transaction.
 
@@ -136,6 +139,9 @@ def call_start(
     answers; with none, `answering` is an already stored message. `after`
     are stored after it (assistant turns a /v1 client sent after its last
     question). An existing conversation is touched (and given `title`).
+    `branched` (the web app's conversations): the conversation's current leaf
+    becomes the message answered, and the answer will follow it (chat.tree);
+    an asked message's `parent_id` rides in its dict.
     A spent allowance rolls everything back (429); a ledger that can't be
     written counts nothing (503).
     """
@@ -162,6 +168,7 @@ def call_start(
     def message_rows(turns: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
         return [
             {"conversation_id": conversation_id, "role": t["role"], "content": t["content"], "created_at": now}
+            | ({"parent_id": t["parent_id"]} if "parent_id" in t else {})
             for t in turns
         ]
 
@@ -181,6 +188,8 @@ def call_start(
     completion_record_request(writes, completion=recorded.last_id, prompts=prompts)
     if after:
         writes.insert(Message, message_rows(after))
+    if branched and stored_asked:  # the lock on the conversation is already held: its update came first
+        writes.update(Conversation, {"id": conversation_id}, set_to={"current_leaf_id": stored_asked.last_id})
     try:
         with transaction.atomic():
             writes.run()
@@ -203,6 +212,11 @@ def call_start(
         completion.conversation = conversation
         if title is not None:
             conversation.title = title
+    leaf_expected = None
+    if branched:
+        if stored_asked:
+            conversation.current_leaf_id = user_message.pk
+        leaf_expected = conversation.current_leaf_id
     return PreparedCall(
         reservation=reservation,
         user_message=user_message,
@@ -211,6 +225,8 @@ def call_start(
         request=request,
         started=time.monotonic(),
         usage_key=usage_key,
+        branched=branched,
+        leaf_expected=leaf_expected,
     )
 
 
@@ -345,7 +361,7 @@ def _response_record(
         "content": response["choices"][0]["message"].get("content") or "",
         "completion_id": completion.pk,
         "created_at": now,
-    }
+    } | ({"parent_id": call.user_message.pk} if call.branched else {})
     writes = Batch()
     usage = completion_record_response(writes, completion=completion, response=response)
     if usage["prompt_tokens"] is None and usage["completion_tokens"] is None and call.reservation.tokens_reserved:
@@ -362,6 +378,11 @@ def _response_record(
     )
     stored = writes.insert(Message, [answer_row], returning=("id",))
     writes.update(Conversation, {"id": completion.conversation_id}, set_to={"updated_at": now})
+    if call.branched:
+        where = {"id": completion.conversation_id}
+        if call.leaf_expected is not None:  # unless the member has moved to another branch meanwhile
+            where["current_leaf_id"] = call.leaf_expected
+        writes.update(Conversation, where, set_to={"current_leaf_id": stored.last_id})
     with transaction.atomic():
         # Lock the call's row: a sweep that closed it (and gave its request and hold back) is seen here, and one
         # that would close it now waits, then finds it settled.

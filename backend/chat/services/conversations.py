@@ -11,13 +11,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import Http404
 from rest_framework import exceptions
 
 from accounts.models import User
 from chat.models import TITLE_LENGTH, Assistant, Conversation, IntakeAnswer, IntakeQuestion, Message
 from chat.services.calls import CallResult, PreparedCall, call_fail, call_start, call_succeed
+from chat.tree import branch_to, newest_leaf_under
 from common.errors import ApiError
-from common.sql_batch import stored_instance
 from groups.access import conversation_check, models_for
 from llm.providers import Provider, get_provider, validate_completion
 
@@ -60,6 +61,7 @@ def conversation_create(
             user=user,
             assistant=assistant,
             title=(title.strip() or _default_title(assistant, answers))[:200],
+            title_source=Conversation.TitleSource.MEMBER if title.strip() else Conversation.TitleSource.AUTO,
             system_prompt=assistant.system_prompt,
             model=model,
             temperature=settings.HARUCHAT_DEFAULT_TEMPERATURE if temperature is None else temperature,
@@ -69,7 +71,10 @@ def conversation_create(
             IntakeAnswer(conversation=conversation, question=q, key=q.key, prompt=q.label, answer=a) for q, a in answers
         )
         if opening:
-            Message.objects.create(conversation=conversation, role=Message.Role.USER, content=opening)
+            conversation.current_leaf = Message.objects.create(
+                conversation=conversation, role=Message.Role.USER, content=opening
+            )
+            conversation.save(update_fields=["current_leaf"])
     return conversation
 
 
@@ -102,7 +107,8 @@ def _default_title(assistant: Assistant, answers: list[tuple[IntakeQuestion, str
 
 def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:
     conversation.title = title.strip()[:200]
-    conversation.save(update_fields=["title", "updated_at"])
+    conversation.title_source = Conversation.TitleSource.MEMBER
+    conversation.save(update_fields=["title", "title_source", "updated_at"])
     return conversation
 
 
@@ -158,45 +164,110 @@ def _fit_turns(
     return opening + kept
 
 
+# `parent` when the member sends without naming one: the conversation's current leaf.
+CURRENT_LEAF = object()
+
+
+def _messages(conversation: Conversation) -> list[Message]:
+    return list(conversation.messages.only("id", "parent_id", "role", "content", "created_at", "conversation_id"))
+
+
+def _turns(path: list[Message]) -> list[dict[str, Any]]:
+    return [{"role": m.role, "content": m.content} for m in path]
+
+
 def message_prepare(
-    *, user: User, conversation: Conversation, content: str | None, stream: bool = False
+    *, user: User, conversation: Conversation, content: str | None, parent: Any = CURRENT_LEAF, stream: bool = False
 ) -> PreparedCall:
     """Start the call that answers a member's message: count it, store the message, record the request.
 
-    With `content=None` the last message is answered if it is the member's
-    (the intake opening, or a message whose call failed); nothing new is stored.
+    The message follows `parent` (a message id, or None for a new root; by
+    default the current leaf), so naming the parent of an earlier message of
+    the member's is an edit: a new sibling, the old branch kept. The model is
+    sent the branch from the root down to the new message. With
+    `content=None` the current leaf is answered if it is the member's (the
+    intake opening, or a message whose call failed); nothing new is stored.
     A model or assistant the member's groups no longer allow is refused (403).
     """
     conversation_check(user, model=conversation.model, assistant=conversation.assistant)
-    history = list(conversation.messages.order_by("id").values_list("id", "role", "content", "created_at"))
-    turns = [{"role": role, "content": text} for _, role, text, _ in history]
-    answering = None
+    messages = _messages(conversation)
     if content is None:
-        if not history or history[-1][1] != Message.Role.USER:
+        path = branch_to(messages, conversation.current_leaf_id)
+        if not path or path[-1].role != Message.Role.USER:
             raise NothingToAnswer()
-        pk, role, text, created_at = history[-1]
-        answering = stored_instance(
-            Message, pk, {"conversation_id": conversation.pk, "role": role, "content": text, "created_at": created_at}
+        return _answer(user=user, conversation=conversation, path=path, stream=stream)
+    if parent is CURRENT_LEAF:
+        parent = (
+            conversation.current_leaf_id if conversation.current_leaf_id else (messages[-1].pk if messages else None)
         )
-    else:
-        turns.append({"role": Message.Role.USER, "content": content})
+    elif parent is not None and not any(m.pk == parent for m in messages):
+        raise _field_error("parent_id", "No message of this conversation has this id.", "invalid_parent")
+    asked = {"role": Message.Role.USER, "content": content, "parent_id": parent}
+    turns = _turns(branch_to(messages, parent)) if parent is not None else []
+    turns.append({"role": Message.Role.USER, "content": content})
     provider = get_provider()
     return call_start(
         user=user,
         conversation=conversation,
         provider=provider,
         request=conversation_request_build(conversation=conversation, turns=turns, provider=provider, stream=stream),
-        asked=turns[-1:] if content is not None else (),
-        answering=answering,
-        title=None if conversation.title or content is None else " ".join(content.split())[:TITLE_LENGTH],
+        asked=[asked],
+        branched=True,
+        title=None if conversation.title else " ".join(content.split())[:TITLE_LENGTH],
+    )
+
+
+def answer_regenerate(*, user: User, conversation: Conversation, message_id: int, stream: bool = False) -> PreparedCall:
+    """Answer again: a new answer beside `message_id` (an answer), or another for it (a member's message).
+
+    The old answers stay as siblings; the new one becomes the current leaf when it arrives.
+    """
+    conversation_check(user, model=conversation.model, assistant=conversation.assistant)
+    messages = _messages(conversation)
+    target = next((m for m in messages if m.pk == message_id), None)
+    if target is None:
+        raise Http404("No such message.")
+    if target.role == Message.Role.ASSISTANT:
+        target = next((m for m in messages if m.pk == target.parent_id), None)
+        if target is None or target.role != Message.Role.USER:
+            raise NothingToAnswer("This answer follows no message of the member's to answer again.")
+    return _answer(user=user, conversation=conversation, path=branch_to(messages, target.pk), stream=stream)
+
+
+def _answer(*, user: User, conversation: Conversation, path: list[Message], stream: bool) -> PreparedCall:
+    """Start a call answering the member's message at the end of `path` (already stored)."""
+    provider = get_provider()
+    return call_start(
+        user=user,
+        conversation=conversation,
+        provider=provider,
+        request=conversation_request_build(
+            conversation=conversation, turns=_turns(path), provider=provider, stream=stream
+        ),
+        answering=path[-1],
+        branched=True,
     )
 
 
 def message_send(*, user: User, conversation: Conversation, content: str | None) -> CallResult:
-    """Answer a member's message in one piece: start the call, ask the model with no transaction open, settle."""
-    call = message_prepare(user=user, conversation=conversation, content=content)
+    """Answer a member's message in one piece (after the current leaf)."""
+    return call_complete(call=message_prepare(user=user, conversation=conversation, content=content))
+
+
+def call_complete(*, call: PreparedCall) -> CallResult:
+    """Ask the model for a started call with no transaction open, then settle it."""
     try:
         response = validate_completion(call.provider.complete(call.request))
     except Exception as exc:
         raise call_fail(call=call, error=exc) from exc
     return call_succeed(call=call, response=response)
+
+
+def conversation_switch_branch(*, conversation: Conversation, message_id: int) -> Conversation:
+    """Show the branch through `message_id`: down from it by the newest answers to a leaf, which becomes current."""
+    messages = _messages(conversation)
+    if not any(m.pk == message_id for m in messages):
+        raise _field_error("current_leaf_id", "No message of this conversation has this id.", "invalid_leaf")
+    conversation.current_leaf_id = newest_leaf_under(messages, message_id)
+    conversation.save(update_fields=["current_leaf"])  # not updated_at: looking is not activity
+    return conversation

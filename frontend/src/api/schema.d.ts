@@ -365,7 +365,7 @@ export interface paths {
         delete: operations["api_conversations_destroy"];
         options?: never;
         head?: never;
-        /** Rename */
+        /** Rename, switch branch */
         patch: operations["api_conversations_partial_update"];
         trace?: never;
     };
@@ -414,6 +414,23 @@ export interface paths {
         put?: never;
         /** Send a message and get the answer */
         post: operations["api_conversations_messages_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{conversation_id}/messages/{message_id}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer again: a new sibling of this answer (or another answer to this message of the member's) */
+        post: operations["api_conversations_messages_regenerate_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -472,6 +489,23 @@ export interface paths {
         head?: never;
         /** Change */
         patch: operations["api_groups_partial_update"];
+        trace?: never;
+    };
+    "/api/groups/{group_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A group's conversations as one zip of JSON and Markdown per member (admin; operator only with HARUCHAT_OPERATOR_READS_HISTORY; audited) */
+        get: operations["api_groups_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/groups/{group_id}/invites": {
@@ -773,6 +807,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AnswerRegenerateInputRequest: {
+            /**
+             * @description Answer as text/event-stream: start, delta..., then done or error.
+             * @default false
+             */
+            stream?: boolean;
+        };
         ApiKeyCreated: {
             id: number;
             name: string;
@@ -910,8 +951,11 @@ export interface components {
             readonly updated_at: string;
             system_prompt: string;
             intake_answers: components["schemas"]["IntakeAnswerOutput"][];
+            /** @description Every message of every branch, oldest first; `parent_id` makes the tree. */
             messages: components["schemas"]["MessageOutput"][];
-            /** @description True when the last message is the member's and has no answer yet; POST .../messages with no content to get one. */
+            /** @description The last message of the branch shown: the path from it up through `parent_id` is what the model is sent next. null: no messages yet, or a /v1 call's record (flat, every message in order). */
+            current_leaf_id: number | null;
+            /** @description True when the current leaf is the member's message and has no answer yet; POST .../messages with no content to get one. */
             readonly awaiting_reply: boolean;
         };
         ConversationListCreateRequest: {
@@ -1039,9 +1083,10 @@ export interface components {
         /**
          * @description * `list` - Listed the conversations
          *     * `read` - Read a conversation
+         *     * `export` - Exported the conversations
          * @enum {string}
          */
-        HistoryReadOutputActionEnum: "list" | "read";
+        HistoryReadOutputActionEnum: "list" | "read" | "export";
         ImportJsonRequest: {
             /** @description The CSV text: email,nickname[,role]. */
             csv: string;
@@ -1162,8 +1207,11 @@ export interface components {
             readonly updated_at: string;
             system_prompt: string;
             intake_answers: components["schemas"]["IntakeAnswerOutput"][];
+            /** @description Every message of every branch, oldest first; `parent_id` makes the tree. */
             messages: components["schemas"]["MessageOutput"][];
-            /** @description True when the last message is the member's and has no answer yet; POST .../messages with no content to get one. */
+            /** @description The last message of the branch shown: the path from it up through `parent_id` is what the model is sent next. null: no messages yet, or a /v1 call's record (flat, every message in order). */
+            current_leaf_id: number | null;
+            /** @description True when the current leaf is the member's message and has no answer yet; POST .../messages with no content to get one. */
             readonly awaiting_reply: boolean;
             readonly completions: {
                 [key: string]: unknown;
@@ -1213,6 +1261,8 @@ export interface components {
         MembershipRoleEnum: "member" | "operator";
         MessageOutput: {
             readonly id: number;
+            /** @description The message this one follows (null: a first message, or a /v1 call's record). */
+            parent_id: number | null;
             role: components["schemas"]["MessageOutputRoleEnum"];
             content: string;
             /** Format: date-time */
@@ -1231,8 +1281,10 @@ export interface components {
              * @default false
              */
             stream?: boolean;
-            /** @description The member's message. Leave it out to answer the last unanswered message (the intake opening, or a message whose model call failed). */
+            /** @description The member's message. Leave it out to answer the current leaf when it is the member's (the intake opening, or a message whose model call failed). */
             content?: string;
+            /** @description The message this one follows (default: the current leaf). Give an earlier message's parent_id to edit it: the new message is its sibling, the old branch stays. null: a new first message. */
+            parent_id?: number | null;
         };
         MessageSendOutput: {
             user_message: components["schemas"]["MessageOutput"];
@@ -1269,8 +1321,10 @@ export interface components {
             /** Format: email */
             email: string;
         };
-        PatchedConversationDetailRenameRequest: {
+        PatchedConversationDetailChangeRequest: {
             title?: string;
+            /** @description Switch branch: any message of the conversation; the branch shown then runs down from it (by the newest answers) to a leaf. */
+            current_leaf_id?: number;
         };
         PatchedGroupInputRequest: {
             name?: string;
@@ -2897,7 +2951,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["PatchedConversationDetailRenameRequest"];
+                "application/json": components["schemas"]["PatchedConversationDetailChangeRequest"];
             };
         };
         responses: {
@@ -3082,6 +3136,136 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["MessageSendInputRequest"];
+            };
+        };
+        responses: {
+            /** @description With `"stream": true`: the answer as Server-Sent Events (text/event-stream) instead of JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": {
+                        /** @description The web app's stream: start, delta (one per piece of text), then done or error. /v1: unnamed, as OpenAI's. */
+                        event?: string;
+                        /** @description A JSON object; /v1 sends chat.completion.chunk objects and ends with [DONE]. */
+                        data: string;
+                    };
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageSendOutput"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for you (e.g. a model or assistant your groups don't allow) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (daily allowance spent, or too many failed logins) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The model gave no usable answer (the message is kept, the request not counted) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The model or the usage ledger cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The model did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_conversations_messages_regenerate_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AnswerRegenerateInputRequest"];
             };
         };
         responses: {
@@ -3551,6 +3735,54 @@ export interface operations {
             };
             /** @description Too many requests (daily allowance spent, or too many failed logins) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_groups_export_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not your group, or exports are turned off here */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
