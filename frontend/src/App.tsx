@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 import { HashRouter, Navigate, Outlet, Route, Routes, useLocation, useNavigate } from "react-router";
 import { SESSION_EXPIRED, tokens } from "./api";
 import { Sidebar } from "./components/Sidebar";
+import { applyStoredTheme } from "./components/theme";
 import { I18nProvider, useI18n } from "./i18n";
 import { loginPath } from "./next";
 import { ConversationPage } from "./pages/ConversationPage";
@@ -12,6 +13,9 @@ import { OAuthPage } from "./pages/OAuthPage";
 import { JoinPage } from "./pages/JoinPage";
 import { ForgotPasswordPage, ResetPasswordPage } from "./pages/PasswordResetPages";
 import { AppStateProvider } from "./state";
+
+// Before the first render: a member who chose light or dark never sees the other flash by.
+applyStoredTheme();
 
 /** The operator area is a chunk of its own: members who run no group never download it. */
 const OperatorArea = lazy(() => import("./operator"));

@@ -226,7 +226,7 @@ export const assistants = () => api<Assistant[]>("/api/assistants");
 export const quota = () => api<Quota>("/api/quota");
 export const conversation = (id: number) => api<Conversation>(`/api/conversations/${id}`);
 export const completions = (id: number) => api<Completion[]>(`/api/conversations/${id}/completions`);
-export const renameConversation = (id: number, title: string) => api<Conversation>(`/api/conversations/${id}`, patch<Schemas["PatchedConversationDetailRenameRequest"]>({ title }));
+export const renameConversation = (id: number, title: string) => api<Conversation>(`/api/conversations/${id}`, patch<Schemas["PatchedConversationDetailChangeRequest"]>({ title }));
 export const deleteConversation = (id: number) => api<void>(`/api/conversations/${id}`, { method: "DELETE" });
 
 export function conversations(search = "", cursorUrl?: string | null): Promise<ConversationPage> {

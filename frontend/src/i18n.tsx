@@ -121,6 +121,15 @@ const en = {
   groups: "Groups",
   usage: "Usage",
   myUsage: "My usage",
+  copy: "Copy",
+  copied: "Copied",
+  copyFailed: "Copy failed",
+  copyCode: "Copy code",
+  copyAnswer: "Copy answer",
+  theme: "Theme",
+  themeSystem: "Match the system",
+  themeLight: "Light",
+  themeDark: "Dark",
 };
 
 export type MessageKey = keyof typeof en;
@@ -243,6 +252,15 @@ const ko: Record<MessageKey, string> = {
   groups: "그룹",
   usage: "사용량",
   myUsage: "내 사용량",
+  copy: "복사",
+  copied: "복사됨",
+  copyFailed: "복사 실패",
+  copyCode: "코드 복사",
+  copyAnswer: "답변 복사",
+  theme: "화면 테마",
+  themeSystem: "시스템 설정 따르기",
+  themeLight: "밝게",
+  themeDark: "어둡게",
 };
 
 const dictionaries: Record<Lang, Record<MessageKey, string>> = { en, ko };

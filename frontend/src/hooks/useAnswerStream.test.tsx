@@ -8,8 +8,8 @@ import { useAnswerStream } from "./useAnswerStream";
 
 const quota = { limit: 5, used: 0, remaining: 5, resets_at: "2026-11-26T00:00:00+09:00", time_zone: "Asia/Seoul" };
 const spent = { limit: 5, used: 1, remaining: 4, resets_at: "2026-11-26T00:00:00+09:00" };
-const question: Message = { id: 1, role: "user", content: "hello", created_at: "", completion_id: null };
-const answer: Message = { id: 2, role: "assistant", content: "Once upon a time.", created_at: "", completion_id: 1 };
+const question: Message = { id: 1, parent_id: null, role: "user", content: "hello", created_at: "", completion_id: null };
+const answer: Message = { id: 2, parent_id: 1, role: "assistant", content: "Once upon a time.", created_at: "", completion_id: 1 };
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });

@@ -2,17 +2,21 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 import { useParams } from "react-router";
 import * as api from "../api";
 import { CallDetails } from "../components/CallDetails";
+import { CopyButton } from "../components/CopyButton";
 import { ChatErrorNotice } from "../components/ErrorNotice";
 import { Markdown } from "../components/Markdown";
 import { useAnswerStream } from "../hooks/useAnswerStream";
 import { useI18n } from "../i18n";
+import { useAppState } from "../state";
 
 const draftKey = (id: number) => `haruchat.draft.${id}`;
+const APP_TITLE = "haruchat";
 
 /** One conversation: its messages, the composer, and the answer streaming in. */
 export function ConversationPage() {
   const { t } = useI18n();
   const id = Number(useParams().id);
+  const { listVersion } = useAppState();
   const [conversation, setConversation] = useState<api.Conversation | null>(null);
   const [draft, setDraft] = useState(() => sessionStorage.getItem(draftKey(id)) ?? "");
   const [loadError, setLoadError] = useState<unknown>(null);
@@ -37,6 +41,26 @@ export function ConversationPage() {
       setMessages(loaded.messages);
     }, setLoadError);
   }, [id, setMessages]);
+
+  // The title changes elsewhere: the server names a conversation after its first message, and the
+  // sidebar renames it. Both reload the conversation list, and so the title shown here follows.
+  const listVersionSeen = useRef(listVersion);
+  useEffect(() => {
+    if (listVersionSeen.current === listVersion) return;
+    listVersionSeen.current = listVersion;
+    api.conversation(id).then(
+      (loaded) => setConversation((shown) => (shown?.id === loaded.id ? { ...shown, title: loaded.title } : shown)),
+      () => undefined,
+    );
+  }, [id, listVersion]);
+
+  const title = conversation ? conversation.title || t("untitled") : null;
+  useEffect(() => {
+    document.title = title ? `${title} · ${APP_TITLE}` : APP_TITLE;
+    return () => {
+      document.title = APP_TITLE;
+    };
+  }, [title]);
 
   useEffect(() => {
     bottom.current?.scrollIntoView?.({ block: "end" });
@@ -76,17 +100,22 @@ export function ConversationPage() {
   return (
     <section className="chat">
       <header className="chat-head">
-        <h1>{conversation ? conversation.title || t("untitled") : t("loading")}</h1>
+        <h1>{title ?? t("loading")}</h1>
         {conversation && <span className="muted">{conversation.model}</span>}
       </header>
       <ol className="messages" aria-live="polite">
         {messages.map((message) => (
           <li key={message.id} className={`message ${message.role}`}>
             {message.role === "assistant" ? <Markdown text={message.content} /> : <p className="plain">{message.content}</p>}
-            {message.completion_id && (
-              <button type="button" className="link-button details" onClick={() => setDetails(message.completion_id)}>
-                {t("details")}
-              </button>
+            {(message.role === "assistant" || message.completion_id) && (
+              <div className="message-actions">
+                {message.role === "assistant" && <CopyButton text={message.content} label={t("copyAnswer")} />}
+                {message.completion_id && (
+                  <button type="button" className="link-button details" onClick={() => setDetails(message.completion_id)}>
+                    {t("details")}
+                  </button>
+                )}
+              </div>
             )}
           </li>
         ))}

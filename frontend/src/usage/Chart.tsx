@@ -4,6 +4,7 @@
  * old browsers) the words, legend and table still say everything.
  */
 import { useEffect, useId, useRef, useState } from "react";
+import { useResolvedTheme } from "../components/theme";
 import type { Drawn } from "./draw";
 import { sum } from "./data";
 import { formatCompact, formatDay, formatNumber, formatShortDay, useUsageI18n } from "./strings";
@@ -34,6 +35,8 @@ export function DayChart({
   const titleId = useId();
   const canvas = useRef<HTMLDivElement>(null);
   const [hover, setHover] = useState<number | null>(null);
+  // The axes and grid take the theme's colours when drawn: a new theme draws the chart again.
+  const theme = useResolvedTheme();
   const totals = days.map((_, i) => sum(series.map((s) => s.values[i] ?? 0)));
   const total = sum(totals);
   const busiest = totals.indexOf(Math.max(...totals));
@@ -76,7 +79,7 @@ export function DayChart({
       observer.disconnect();
       drawn?.destroy();
     };
-  }, [days, series, stacked, lang]);
+  }, [days, series, stacked, lang, theme]);
 
   const hovered = hover !== null && hover >= 0 && hover < days.length ? hover : null;
   return (
