@@ -137,6 +137,17 @@ class Message(models.Model):
     completion = models.OneToOneField(
         "Completion", on_delete=models.SET_NULL, null=True, blank=True, related_name="answer"
     )
+
+    class Status(models.TextChoices):
+        COMPLETE = "", "Complete"
+        GENERATING = "generating", "Being generated (the text so far)"
+        STOPPING = "stopping", "Asked to stop; the generating process will stop it"
+        STOPPED = "stopped", "Stopped by the member (the text up to then)"
+        INTERRUPTED = "interrupted", "Cut off: the model or the server stopped before the end"
+
+    # An answer streamed to the web app is stored as it starts and filled in as it is generated, so any
+    # process (and a refreshed page) can show the text so far (chat.services.generations).
+    status = models.CharField(max_length=12, choices=Status.choices, blank=True, default=Status.COMPLETE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -49,6 +49,16 @@ def conversation_get(*, user: User, conversation_id: int, with_messages: bool = 
     return conversation
 
 
+def answer_get(*, user: User, conversation_id: int, message_id: int) -> Message:
+    """An answer in one of the member's conversations; anything else is a 404."""
+    answer = Message.objects.filter(
+        pk=message_id, conversation_id=conversation_id, conversation__user=user, role=Message.Role.ASSISTANT
+    ).first()
+    if answer is None:
+        raise Http404("No such answer.")
+    return answer
+
+
 def conversation_completions(*, conversation: Conversation) -> QuerySet[Completion]:
     """Every model call of a conversation with everything needed to rebuild it."""
     return (

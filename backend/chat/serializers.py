@@ -33,7 +33,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = ("id", "parent_id", "role", "content", "created_at", "completion_id")
+        fields = ("id", "parent_id", "role", "content", "created_at", "completion_id", "status")
 
 
 class IntakeAnswerOutputSerializer(serializers.ModelSerializer):

@@ -17,5 +17,15 @@ urlpatterns = [
         views.AnswerRegenerateView.as_view(),
         name="answer-regenerate",
     ),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/stream",
+        views.AnswerStreamView.as_view(),
+        name="answer-stream",
+    ),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/stop",
+        views.AnswerStopView.as_view(),
+        name="answer-stop",
+    ),
     path("conversations/<int:conversation_id>/completions", views.CompletionListView.as_view(), name="completion-list"),
 ]

@@ -17,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import export, selectors
-from chat.events import message_events
 from chat.export import EXPORT_FORMATS
 from chat.limits import MessageContentField, max_tokens_limit
 from chat.models import Assistant, Conversation
@@ -28,7 +27,7 @@ from chat.serializers import (
     ConversationSummaryOutputSerializer,
     MessageOutputSerializer,
 )
-from chat.services.calls import PreparedCall
+from chat.services.calls import PreparedCall, answer_placeholder_create
 from chat.services.conversations import (
     CURRENT_LEAF,
     answer_regenerate,
@@ -39,6 +38,7 @@ from chat.services.conversations import (
     conversation_switch_branch,
     message_prepare,
 )
+from chat.services.generations import answer_events, answer_stop, call_answer_events
 from common.schema import ErrorSerializer
 from common.streams import event_stream_response
 from groups.access import assistants_for, models_for
@@ -268,7 +268,8 @@ class MessageSendView(APIView):
 def answer_response(call: PreparedCall, *, stream: bool) -> Response | StreamingHttpResponse:
     """The answer to a started call: in one piece (201), or streamed (errors up to here were plain JSON)."""
     if stream:
-        return event_stream_response(message_events(call=call), headers=call.reservation.status.headers())
+        call = answer_placeholder_create(call=call)
+        return event_stream_response(call_answer_events(call=call), headers=call.reservation.status.headers())
     result = call_complete(call=call)
     body = MessageSendView.OutputSerializer(result).data
     return Response(body, status=status.HTTP_201_CREATED, headers=result.quota.headers())
@@ -292,6 +293,45 @@ class AnswerRegenerateView(APIView):
         stream = data.validated_data["stream"]
         call = answer_regenerate(user=request.user, conversation=conversation, message_id=message_id, stream=stream)
         return answer_response(call, stream=stream)
+
+
+class AnswerStreamView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "Last-Event-ID",
+                int,
+                OpenApiParameter.HEADER,
+                description="The characters of the answer the client already has (the last `delta` event's id).",
+            )
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(description="`delta`... then `done` or `error`"),
+            404: OpenApiResponse(ErrorSerializer),
+        },
+        summary="Follow an answer: the text so far (from Last-Event-ID), then the rest live, then done or error",
+    )
+    def get(self, request: Request, conversation_id: int, message_id: int) -> StreamingHttpResponse:
+        answer = selectors.answer_get(user=request.user, conversation_id=conversation_id, message_id=message_id)
+        offset = request.headers.get("Last-Event-ID", "")
+        offset = min(int(offset), 10**9) if offset.isdigit() else 0
+        return event_stream_response(answer_events(answer_id=answer.pk, offset=offset))
+
+
+class AnswerStopView(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            202: MessageOutputSerializer,
+            404: OpenApiResponse(ErrorSerializer),
+            409: OpenApiResponse(ErrorSerializer, description="The answer has already ended (not_generating)"),
+        },
+        summary="Stop an answer being generated: it keeps the text so far (counted), or goes if there is none",
+    )
+    def post(self, request: Request, conversation_id: int, message_id: int) -> Response:
+        answer = selectors.answer_get(user=request.user, conversation_id=conversation_id, message_id=message_id)
+        answer = answer_stop(answer=answer)
+        return Response(MessageOutputSerializer(answer).data, status=status.HTTP_202_ACCEPTED)
 
 
 class CompletionListView(APIView):

@@ -23,9 +23,10 @@ def event_stream_response(
     return response
 
 
-def sse_event(event: str, data: Any) -> bytes:
-    """One named Server-Sent Event with a JSON body."""
-    return f"event: {event}\ndata: ".encode() + json_bytes(data) + b"\n\n"
+def sse_event(event: str, data: Any, *, event_id: int | str | None = None) -> bytes:
+    """One named Server-Sent Event with a JSON body (and an id a client resumes from: Last-Event-ID)."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: ".encode() + json_bytes(data) + b"\n\n"
 
 
 def sse_data(data: Any) -> bytes:

@@ -11,6 +11,7 @@ refunded. The web app's events (chat.events) and /v1's chunks are built on it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
@@ -27,6 +28,14 @@ from llm.errors import ProviderError, StreamBroken, UpstreamMalformed, UpstreamT
 class ClientDisconnected(ProviderError):
     code = "client_disconnected"
     default_detail = "The client went away before the answer was complete."
+
+
+class Stopped(ProviderError):
+    """The member pressed Stop (chat.services.generations throws it into the stream)."""
+
+    status_code = 499
+    code = "stopped"
+    default_detail = "Stopped before the answer was complete."
 
 
 # finish_reason stored for an answer that did not end normally.
@@ -215,25 +224,57 @@ def _settle_finished(call: PreparedCall, assembler: StreamAssembler) -> tuple[Ca
     return call_succeed(call=call, response=response, usage_counted=counted is not None), response
 
 
-def _settle_failed(call: PreparedCall, assembler: StreamAssembler, error: BaseException) -> Failed:
-    """Settle a stream that ended badly: failed if it produced no text, otherwise cut, keeping the text."""
+def _settle_failed(call: PreparedCall, assembler: StreamAssembler, error: BaseException) -> Failed | Finished:
+    """Settle a stream that ended badly: failed if it produced no text, otherwise cut, keeping the text.
+
+    Stopped by the member after some text, it is an answer (counted, finish_reason "stopped").
+    """
     if not assembler.produced or not isinstance(error, ProviderError):
         return Failed(call_fail(call=call, error=error), None)
+    if isinstance(error, Stopped):
+        counted = None if assembler.usage is not None else _counted_usage(call, assembler)
+        response = assembler.response(finish_reason="stopped", counted_usage=counted)
+        result = call_succeed(
+            call=call, response=response, usage_counted=counted is not None, answer_status=Message.Status.STOPPED
+        )
+        return Finished(result, response)
     counted = None if assembler.usage is not None else _counted_usage(call, assembler)
     response = assembler.response(finish_reason=CUT_FINISH_REASONS.get(error.code, "error"), counted_usage=counted)
     partial, failure = call_cut(call=call, response=response, error=error, usage_counted=counted is not None)
     return Failed(failure, partial)
 
 
-async def call_stream(*, call: PreparedCall) -> AsyncIterator[StreamEvent]:
-    """Run a prepared call chunk by chunk, ending in Finished or Failed."""
+async def _next_chunk(chunks: AsyncIterator[dict[str, Any]], timeout: float, stop: asyncio.Event | None) -> Any:
+    """The upstream's next chunk; Stopped as soon as `stop` is set, even while the upstream is quiet."""
+    if stop is None:
+        return await asyncio.wait_for(chunks.__anext__(), timeout)
+    if stop.is_set():
+        raise Stopped()
+    chunk = asyncio.ensure_future(chunks.__anext__())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({chunk, stopping}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if chunk.done():
+        return chunk.result()
+    chunk.cancel()
+    with contextlib.suppress(BaseException):  # the upstream's stream, closed as it is left
+        await chunk
+    if stop.is_set():
+        raise Stopped()
+    raise TimeoutError
+
+
+async def call_stream(*, call: PreparedCall, stop: asyncio.Event | None = None) -> AsyncIterator[StreamEvent]:
+    """Run a prepared call chunk by chunk, ending in Finished or Failed (`stop` set: Stopped)."""
     assembler = StreamAssembler()
     chunks = call.provider.stream(call.request).__aiter__()
     timeout = settings.HARUCHAT_LLM_TIMEOUT
     try:
         while True:
             try:
-                chunk = await asyncio.wait_for(chunks.__anext__(), timeout)
+                chunk = await _next_chunk(chunks, timeout, stop)
             except StopAsyncIteration:
                 break
             except TimeoutError:

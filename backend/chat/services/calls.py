@@ -62,6 +62,10 @@ from usage.ledger import UsageKey, usage_add, usage_add_in
 logger = logging.getLogger(__name__)
 
 
+# An answer still being generated: the stop asked for, or not.
+GENERATING = (Message.Status.GENERATING, Message.Status.STOPPING)
+
+
 class ModelCallFailed(ApiError):
     """The model gave no usable answer; the member's message is kept and, unless it produced text, refunded."""
 
@@ -108,6 +112,9 @@ class PreparedCall:
     usage_key: UsageKey
     branched: bool = False  # the answer follows the member's message and becomes the current leaf,
     leaf_expected: int | None = None  # if the leaf is still this one (the member has not moved elsewhere meanwhile)
+    # A streamed web answer, stored as it starts (`answer_placeholder_create`): settling fills it in.
+    answer_id: int | None = None
+    leaf_before: int | None = None  # the leaf the placeholder took over, given back if the call fails
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,6 +237,37 @@ def call_start(
     )
 
 
+def answer_placeholder_create(*, call: PreparedCall) -> PreparedCall:
+    """Store the answer of a streamed web call as it starts (empty, generating) and show it on the branch.
+
+    So a refreshed page, another device or another app process finds the
+    answer in progress and can follow it (chat.services.generations).
+    """
+    with transaction.atomic():
+        answer = Message.objects.create(
+            conversation_id=call.completion.conversation_id,
+            role=Message.Role.ASSISTANT,
+            content="",
+            parent_id=call.user_message.pk,
+            completion_id=call.completion.pk,
+            status=Message.Status.GENERATING,
+        )
+        moved = Conversation.objects.filter(
+            pk=call.completion.conversation_id, current_leaf_id=call.leaf_expected
+        ).update(current_leaf=answer)
+    return dataclasses.replace(
+        call, answer_id=answer.pk, leaf_expected=answer.pk if moved else None, leaf_before=call.leaf_expected
+    )
+
+
+def _placeholder_remove(call: PreparedCall) -> None:
+    """A failed call's placeholder goes, and the branch shows what it showed before (in the caller's transaction)."""
+    Conversation.objects.filter(pk=call.completion.conversation_id, current_leaf_id=call.answer_id).update(
+        current_leaf_id=call.leaf_before
+    )
+    Message.objects.filter(pk=call.answer_id).delete()
+
+
 def _assistant_and_source(conversation: Conversation | NewConversation) -> tuple[str, str]:
     """The usage roll-up's assistant and source of a call: /v1 calls have no assistant."""
     if isinstance(conversation, NewConversation):
@@ -256,13 +294,20 @@ def _bounded_for_budget(request: dict[str, Any], provider: Provider) -> tuple[di
     return request, provider.prompt_tokens_bound(request) + int(answer) * int(choices)
 
 
-def call_succeed(*, call: PreparedCall, response: dict[str, Any], usage_counted: bool = False) -> CallResult:
+def call_succeed(
+    *,
+    call: PreparedCall,
+    response: dict[str, Any],
+    usage_counted: bool = False,
+    answer_status: str = Message.Status.COMPLETE,
+) -> CallResult:
     """Settle a call that answered: its reply, the answer and the day's tokens, in one transaction.
 
     `usage_counted`: the usage is haruchat's count, as the upstream sent none.
+    `answer_status`: STOPPED for an answer the member stopped (the text up to then, counted).
     """
     try:
-        answer, usage = _response_record(call, response, usage_counted=usage_counted)
+        answer, usage = _response_record(call, response, usage_counted=usage_counted, answer_status=answer_status)
     except Exception as exc:  # an answer that can't be recorded is no answer: the call fails, and is given back
         logger.exception("model call %s answered but could not be recorded", call.completion.pk)
         raise call_fail(call=call, error=ModelFailed("The answer could not be recorded.")) from exc
@@ -281,6 +326,8 @@ def call_fail(*, call: PreparedCall, error: BaseException) -> ModelCallFailed:
     provider_error = _as_provider_error(call, error)
     with transaction.atomic():  # recorded and refunded together, or neither (the sweep then closes it)
         failed_here = _completion_fail(call.completion, provider_error, call.started, only_if_pending=True)
+        if call.answer_id is not None:
+            _placeholder_remove(call)
         if failed_here:
             quota_refund(reservation=call.reservation)  # else a sweep closed it already, and refunded it
             usage_add(call.usage_key, requests=-1, failed=1)
@@ -299,7 +346,9 @@ def call_cut(
     One transaction, so the record is never seen (or left, by a crash) as succeeded on its way to failed.
     """
     with transaction.atomic():
-        partial, _ = _response_record(call, response, usage_counted=usage_counted)
+        partial, _ = _response_record(
+            call, response, usage_counted=usage_counted, answer_status=Message.Status.INTERRUPTED
+        )
         _completion_fail(call.completion, error, call.started)
         usage_add(call.usage_key, failed=1)  # a failed call, whose partial answer stays counted
     _observed(call.completion, "cut")
@@ -345,7 +394,7 @@ def _completion_fail(
 
 
 def _response_record(
-    call: PreparedCall, response: dict[str, Any], *, usage_counted: bool
+    call: PreparedCall, response: dict[str, Any], *, usage_counted: bool, answer_status: str = Message.Status.COMPLETE
 ) -> tuple[Message, dict[str, int | None]]:
     """Store the reply, the call's outcome, the answer, the conversation's activity and the usage: one batch."""
     completion = call.completion
@@ -361,6 +410,7 @@ def _response_record(
         "content": response["choices"][0]["message"].get("content") or "",
         "completion_id": completion.pk,
         "created_at": now,
+        "status": answer_status,
     } | ({"parent_id": call.user_message.pk} if call.branched else {})
     writes = Batch()
     usage = completion_record_response(writes, completion=completion, response=response)
@@ -376,9 +426,15 @@ def _response_record(
         }
         | {"error_code": "", "error_detail": ""},
     )
-    stored = writes.insert(Message, [answer_row], returning=("id",))
+    if call.answer_id is not None:  # stored as it started: filled in (its leaf was set then)
+        writes.update(
+            Message, {"id": call.answer_id}, set_to={"content": answer_row["content"], "status": answer_status}
+        )
+        stored = None
+    else:
+        stored = writes.insert(Message, [answer_row], returning=("id",))
     writes.update(Conversation, {"id": completion.conversation_id}, set_to={"updated_at": now})
-    if call.branched:
+    if call.branched and stored is not None:
         where = {"id": completion.conversation_id}
         if call.leaf_expected is not None:  # unless the member has moved to another branch meanwhile
             where["current_leaf_id"] = call.leaf_expected
@@ -402,7 +458,7 @@ def _response_record(
             **({"requests": 1, "failed": -1} if swept else {}),
         )
         writes.run()
-    answer = stored_instance(Message, stored.rows[0][0], answer_row)
+    answer = stored_instance(Message, stored.rows[0][0] if stored else call.answer_id, answer_row)
     answer.completion = completion
     return answer, usage
 
@@ -473,6 +529,9 @@ def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:
                 finished_at=timezone.now(),
             )
             if updated:  # only the sweep that closed it refunds it
+                Message.objects.filter(completion_id=completion_id, status__in=GENERATING).update(
+                    status=Message.Status.INTERRUPTED
+                )  # a streamed answer keeps the text it had when its process was lost
                 day = quota_day(created_at)
                 quota_refund_day(user_id=user_id, day=day, tokens=tokens_reserved)
                 assistant = "" if source == Conversation.Source.GATEWAY else assistant

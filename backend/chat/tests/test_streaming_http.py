@@ -130,18 +130,21 @@ def test_a_stall_after_some_text_stores_it_with_finish_reason_timeout(chat, upst
     assert chat.used() == 1
 
 
-def test_a_client_that_disconnects_leaves_a_settled_record(chat, upstream):
-    upstream.configure(chunks=40, chunk_delay=0.1, reply="word " * 40)
+def test_a_client_that_disconnects_does_not_stop_the_answer(chat, upstream):
+    """Generation belongs to the server: the answer is finished, stored whole and counted once."""
+    upstream.configure(chunks=40, chunk_delay=0.05, reply="word " * 40)
     stream = chat.stream()
     events = stream.events()
     seen = [next(events) for _ in range(3)]  # start and two deltas
     assert [e.name for e in seen] == ["start", "delta", "delta"]
     stream.close()
     completion = wait_until_settled(chat.conversation)
-    assert (completion.status, completion.error_code) == ("failed", "client_disconnected")
-    partial = Message.objects.get(completion=completion).content
-    assert partial and len(partial) < len("word " * 40)
-    assert completion.reply.choices.get().finish_reason == "client_disconnected"
+    assert (completion.status, completion.error_code) == ("succeeded", "")
+    answer = Message.objects.get(completion=completion)
+    assert (answer.content, answer.status) == ("word " * 40, "")
+    assert answer.pk == seen[0].data["assistant_message"]["id"]  # the answer stored as it started
+    assert completion.reply.choices.get().finish_reason == "stop"
+    assert chat.used() == 1
 
 
 def test_over_quota_is_a_plain_429_before_any_stream(chat, upstream, settings):

@@ -437,6 +437,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/conversations/{conversation_id}/messages/{message_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop an answer being generated: it keeps the text so far (counted), or goes if there is none */
+        post: operations["api_conversations_messages_stop_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{conversation_id}/messages/{message_id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Follow an answer: the text so far (from Last-Event-ID), then the rest live, then done or error */
+        get: operations["api_conversations_messages_stream_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/conversations/export": {
         parameters: {
             query?: never;
@@ -848,6 +882,8 @@ export interface components {
             description_ko?: string;
             questions: components["schemas"]["IntakeQuestionOutput"][];
         };
+        /** @enum {unknown} */
+        BlankEnum: "";
         /** @description OpenAI's Chat Completions request. Parameters not listed here are passed through unchanged. */
         ChatCompletionRequest: {
             model: string;
@@ -913,7 +949,7 @@ export interface components {
         /** @description One model call: outcome and timing, with the exact request and response JSON. */
         CompletionOutput: {
             readonly id: number;
-            status?: components["schemas"]["StatusEnum"];
+            status?: components["schemas"]["CompletionOutputStatusEnum"];
             provider: string;
             latency_ms: number | null;
             /** Format: date-time */
@@ -936,6 +972,13 @@ export interface components {
             /** @description The response's usage is haruchat's own count: the model sent none (a stream cut short, some servers). False when it is the model's. */
             usage_counted?: boolean;
         };
+        /**
+         * @description * `pending` - In progress
+         *     * `succeeded` - Succeeded
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        CompletionOutputStatusEnum: "pending" | "succeeded" | "failed";
         ConversationDetailOutput: {
             readonly id: number;
             title: string;
@@ -1268,6 +1311,7 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
             readonly completion_id: number | null;
+            status?: components["schemas"]["MessageOutputStatusEnum"] | components["schemas"]["BlankEnum"];
         };
         /**
          * @description * `user` - Member
@@ -1275,6 +1319,15 @@ export interface components {
          * @enum {string}
          */
         MessageOutputRoleEnum: "user" | "assistant";
+        /**
+         * @description * `` - Complete
+         *     * `generating` - Being generated (the text so far)
+         *     * `stopping` - Asked to stop; the generating process will stop it
+         *     * `stopped` - Stopped by the member (the text up to then)
+         *     * `interrupted` - Cut off: the model or the server stopped before the end
+         * @enum {string}
+         */
+        MessageOutputStatusEnum: "generating" | "stopping" | "stopped" | "interrupted";
         MessageSendInputRequest: {
             /**
              * @description Answer as text/event-stream: start, delta..., then done or error.
@@ -1456,13 +1509,6 @@ export interface components {
          * @enum {string}
          */
         SourceEnum: "web" | "gateway";
-        /**
-         * @description * `pending` - In progress
-         *     * `succeeded` - Succeeded
-         *     * `failed` - Failed
-         * @enum {string}
-         */
-        StatusEnum: "pending" | "succeeded" | "failed";
         TokenBudgetOutput: {
             /** @description Tokens (prompt and answer) allowed this month. */
             limit: number;
@@ -3374,6 +3420,140 @@ export interface operations {
             };
             /** @description The model did not answer in time */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_conversations_messages_stop_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOutput"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The answer has already ended (not_generating) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (daily allowance spent, or too many failed logins) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_conversations_messages_stream_retrieve: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The characters of the answer the client already has (the last `delta` event's id). */
+                "Last-Event-ID"?: number;
+            };
+            path: {
+                conversation_id: number;
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `delta`... then `done` or `error` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the credentials are wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
