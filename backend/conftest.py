@@ -91,6 +91,8 @@ def upstream(fake_upstream_server: FakeUpstream, settings) -> FakeUpstream:
     settings.HARUCHAT_LLM_MODEL = "fake-model"
     settings.HARUCHAT_LLM_MODELS = ["fake-model", "fake-model-large"]
     settings.HARUCHAT_LLM_TIMEOUT = 5.0
+    # One member request, one upstream exchange: the title call after a first exchange is tested on its own.
+    settings.HARUCHAT_MODEL_TITLES = False
     return fake_upstream_server
 
 

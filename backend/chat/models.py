@@ -183,8 +183,13 @@ class Completion(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
+    class Purpose(models.TextChoices):
+        ANSWER = "answer", "An answer (counted against the allowance)"
+        TITLE = "title", "A title for the conversation (haruchat's own call: never counted)"
+
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="completions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="completions")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.ANSWER)
     # The member's message this call answered.
     request_message = models.ForeignKey(
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="answering_calls"

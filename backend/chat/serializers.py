@@ -109,6 +109,7 @@ class CompletionOutputSerializer(serializers.ModelSerializer):
         model = Completion
         fields = (
             "id",
+            "purpose",
             "status",
             "provider",
             "latency_ms",

@@ -39,6 +39,7 @@ from chat.services.conversations import (
     message_prepare,
 )
 from chat.services.generations import answer_events, answer_stop, call_answer_events
+from chat.services.titles import conversation_title_write, title_wanted
 from common.schema import ErrorSerializer
 from common.streams import event_stream_response
 from groups.access import assistants_for, models_for
@@ -247,6 +248,10 @@ class MessageSendView(APIView):
         user_message = MessageOutputSerializer()
         assistant_message = MessageOutputSerializer(source="answer")
         completion_id = serializers.IntegerField(source="completion.pk")
+        conversation_title = serializers.CharField(
+            source="completion.conversation.title",
+            help_text="The conversation's title after this call (after a first exchange, possibly the model's).",
+        )
         usage = UsageOutputSerializer(help_text="The call's token usage as recorded (null: the model reported none).")
         quota = QuotaOutputSerializer()
 
@@ -271,6 +276,10 @@ def answer_response(call: PreparedCall, *, stream: bool) -> Response | Streaming
         call = answer_placeholder_create(call=call)
         return event_stream_response(call_answer_events(call=call), headers=call.reservation.status.headers())
     result = call_complete(call=call)
+    if title_wanted(result):
+        result.completion.conversation.title = (
+            conversation_title_write(result=result) or result.completion.conversation.title
+        )
     body = MessageSendView.OutputSerializer(result).data
     return Response(body, status=status.HTTP_201_CREATED, headers=result.quota.headers())
 

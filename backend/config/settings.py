@@ -388,6 +388,9 @@ HARUCHAT_CALL_SWEEP_SECONDS = env.float("HARUCHAT_CALL_SWEEP_SECONDS", default=1
 # A call made with no lease (manage.py, WSGI) still "in progress" after this
 # long was abandoned; the same sweep closes it.
 HARUCHAT_STALE_CALL_SECONDS = env.int("HARUCHAT_STALE_CALL_SECONDS", default=900)
+# Ask an OpenAI-compatible model for a new conversation's title after its first exchange (a recorded call,
+# never counted against the member's allowance); off, or on the embedded model, the first message's words.
+HARUCHAT_MODEL_TITLES = env.bool("HARUCHAT_MODEL_TITLES", default=True)
 # How often a streamed web answer's text so far is written to its row, where a refreshed page or another
 # app process reads it (chat.services.generations); also how soon a Stop asked on another process is seen.
 HARUCHAT_STREAM_FLUSH_SECONDS = env.float("HARUCHAT_STREAM_FLUSH_SECONDS", default=0.5)

@@ -42,6 +42,7 @@ class LoopClient(NamedTuple):
 
 class OpenAICompatProvider(Provider):
     name = "openai_compat"
+    writes_titles = True
 
     def __init__(self) -> None:
         # No SDK retries: one member request is one upstream call, recorded once.

@@ -39,6 +39,9 @@ class Provider(abc.ABC):
     """A source of chat completions in the OpenAI format."""
 
     name: str = "provider"
+    # Whether a conversation's title is asked of the model after its first exchange (chat.services.titles).
+    # The small embedded model writes poor titles: its conversations keep the first message's words.
+    writes_titles: bool = False
 
     @abc.abstractmethod
     def default_model(self) -> str:

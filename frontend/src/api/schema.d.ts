@@ -949,6 +949,7 @@ export interface components {
         /** @description One model call: outcome and timing, with the exact request and response JSON. */
         CompletionOutput: {
             readonly id: number;
+            purpose?: components["schemas"]["PurposeEnum"];
             status?: components["schemas"]["CompletionOutputStatusEnum"];
             provider: string;
             latency_ms: number | null;
@@ -1343,6 +1344,8 @@ export interface components {
             user_message: components["schemas"]["MessageOutput"];
             assistant_message: components["schemas"]["MessageOutput"];
             completion_id: number;
+            /** @description The conversation's title after this call (after a first exchange, possibly the model's). */
+            conversation_title: string;
             /** @description The call's token usage as recorded (null: the model reported none). */
             usage: components["schemas"]["UsageOutput"];
             quota: components["schemas"]["QuotaOutput"];
@@ -1408,6 +1411,12 @@ export interface components {
             /** @description Send the browser here (GET) to log in; add ?next=/path. */
             login_url: string;
         };
+        /**
+         * @description * `answer` - An answer (counted against the allowance)
+         *     * `title` - A title for the conversation (haruchat's own call: never counted)
+         * @enum {string}
+         */
+        PurposeEnum: "answer" | "title";
         QuotaGroup: {
             id: number;
             name: string;
