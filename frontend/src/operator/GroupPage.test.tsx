@@ -300,3 +300,46 @@ describe("a group's settings", () => {
     expect(sent(calls, "DELETE").map((c) => c.path)).toEqual(["/api/groups/7"]);
   });
 });
+
+describe("the group's conversations archive", () => {
+  const registration = (operatorReadsHistory: boolean) =>
+    json({ mode: "open", domains: [], operator_reads_history: operatorReadsHistory });
+
+  it("lets an admin download the zip with their token and says members will see it", async () => {
+    const created = vi.fn(() => "blob:zip");
+    vi.stubGlobal("URL", Object.assign(URL, { createObjectURL: created, revokeObjectURL: vi.fn() }));
+    const calls = fakeBackend(admin, {
+      "GET /api/groups/7": json(classA),
+      "GET /api/groups/7/members": json([op, kim]),
+      "GET /api/auth/registration": registration(false),
+      "GET /api/groups/7/export": () =>
+        new Response(new Blob(["PK"]), {
+          headers: { "Content-Type": "application/zip", "Content-Disposition": 'attachment; filename="haruchat-group-7-20261203.zip"' },
+        }),
+    });
+    renderArea("/groups/7");
+    fireEvent.click(await screen.findByRole("button", { name: "Download conversations (zip)" }));
+    await waitFor(() => expect(created).toHaveBeenCalled());
+    expect(sent(calls, "GET").some((c) => c.path === "/api/groups/7/export")).toBe(true);
+    expect(screen.getByText(/Each member sees this download on their Account page/)).toBeTruthy();
+  });
+
+  it("is not offered to an operator unless the history policy lets operators read", async () => {
+    fakeBackend(operator, {
+      "GET /api/groups/7": json(classA),
+      "GET /api/groups/7/members": json([op, kim]),
+      "GET /api/auth/registration": registration(false),
+    });
+    renderArea("/groups/7");
+    await screen.findByRole("row", { name: /Kim/ });
+    expect(screen.queryByRole("button", { name: "Download conversations (zip)" })).toBeNull();
+    cleanup();
+    fakeBackend(operator, {
+      "GET /api/groups/7": json(classA),
+      "GET /api/groups/7/members": json([op, kim]),
+      "GET /api/auth/registration": registration(true),
+    });
+    renderArea("/groups/7", "ko");
+    expect(await screen.findByRole("button", { name: "대화 내려받기 (zip)" })).toBeTruthy();
+  });
+});

@@ -1,6 +1,7 @@
 import { Link, NavLink, Route, Routes, useParams } from "react-router";
 import * as ops from "./api";
 import { Loading, OperatorError, useLoad } from "./common";
+import { ExportArchive } from "./ExportArchive";
 import { ImportTab } from "./ImportTab";
 import { InvitesTab } from "./InvitesTab";
 import { MembersTab } from "./MembersTab";
@@ -24,6 +25,7 @@ export function GroupPage() {
         <>
           <h1>{group.data.name}</h1>
           {group.data.description && <p className="muted">{group.data.description}</p>}
+          <ExportArchive groupId={id} />
           <nav className="tabs" aria-label={t("sections")}>
             <NavLink to={`/groups/${id}`} end>
               {t("members")}

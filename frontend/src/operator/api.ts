@@ -1,5 +1,6 @@
 /** The operator area's API calls: groups, their members, invites and the CSV import. */
 import { api, type Assistant } from "../api";
+import { saveDownload } from "../download";
 import type { components } from "../api/schema";
 
 /* The shapes come from the API's OpenAPI schema (src/api/schema.d.ts, `make api-types`), as in ../api.ts. */
@@ -24,6 +25,10 @@ export const group = (id: number) => api<Group>(`/api/groups/${id}`);
 export const createGroup = (fields: Schemas["GroupInputRequest"]) => api<Group>("/api/groups", json("POST", fields));
 export const updateGroup = (id: number, fields: GroupFields) => api<Group>(`/api/groups/${id}`, json("PATCH", fields));
 export const deleteGroup = (id: number) => api<void>(`/api/groups/${id}`, { method: "DELETE" });
+
+/** Every member's conversations in one zip (admins; operators where the history policy allows); audited. */
+export const downloadGroupArchive = (groupId: number) =>
+  saveDownload(`/api/groups/${groupId}/export`, `haruchat-group-${groupId}.zip`);
 
 export const members = (groupId: number) => api<Member[]>(`/api/groups/${groupId}/members`);
 export const addMember = (groupId: number, email: string, role?: Role) =>

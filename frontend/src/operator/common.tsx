@@ -1,6 +1,7 @@
 /** Pieces the operator pages share: loading data, errors in the area's words, and copying a link. */
 import { useEffect, useId, useRef, useState } from "react";
 import { ApiError } from "../api";
+import { copyText } from "../clipboard";
 import { describeError } from "../components/ErrorNotice";
 import { useI18n } from "../i18n";
 import { errorKey, useOperatorI18n } from "./strings";
@@ -38,33 +39,6 @@ export function Loading() {
       {shared("loading")}
     </p>
   );
-}
-
-/** Puts text on the clipboard; where the Clipboard API is missing or refused, the old way through a hidden field. */
-export async function copyText(text: string): Promise<boolean> {
-  try {
-    if (navigator.clipboard?.writeText) {
-      await navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch {
-    // fall through to the old way
-  }
-  const field = document.createElement("textarea");
-  field.value = text;
-  field.setAttribute("readonly", "");
-  field.style.position = "fixed";
-  field.style.opacity = "0";
-  document.body.appendChild(field);
-  field.select();
-  let done = false;
-  try {
-    done = document.execCommand("copy");
-  } catch {
-    done = false;
-  }
-  field.remove();
-  return done;
 }
 
 /** A Copy button that says, for screen readers too, whether it worked. */

@@ -118,6 +118,9 @@ const en = {
   err_csv_unreadable: "The file can't be read as CSV text: save it as “CSV UTF-8” and try again.",
   err_csv_no_email_column: "The file's first line must name its columns, with at least email (email,nickname,role).",
   err_import_conflict: "Members or accounts changed while importing; nothing was imported. Run the import again.",
+  exportArchive: "Download conversations (zip)",
+  exportArchiveBusy: "Preparing the archive…",
+  exportArchiveNote: "Every member's conversations, as JSON and Markdown. Each member sees this download on their Account page.",
 };
 
 export type OperatorKey = keyof typeof en;
@@ -238,6 +241,9 @@ const ko: Record<OperatorKey, string> = {
   err_csv_unreadable: "CSV 텍스트로 읽을 수 없는 파일입니다. “CSV UTF-8”로 저장해 다시 시도하세요.",
   err_csv_no_email_column: "파일의 첫 줄에 열 이름이 있어야 하고, 적어도 email이 있어야 합니다 (email,nickname,role).",
   err_import_conflict: "가져오는 동안 멤버나 계정이 바뀌어 아무것도 가져오지 않았습니다. 다시 가져오세요.",
+  exportArchive: "대화 내려받기 (zip)",
+  exportArchiveBusy: "압축 파일을 준비하는 중…",
+  exportArchiveNote: "모든 멤버의 대화를 JSON과 Markdown으로 내려받습니다. 멤버는 자기 계정 페이지에서 이 내려받기 기록을 볼 수 있습니다.",
 };
 
 const dictionaries: Record<Lang, Record<OperatorKey, string>> = { en, ko };

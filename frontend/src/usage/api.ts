@@ -1,5 +1,6 @@
 /** The usage pages' API calls: GET /api/usage as JSON, or the same query as a CSV file. */
-import { api, ApiError, authorizedFetch } from "../api";
+import { api } from "../api";
+import { saveDownload } from "../download";
 import type { components } from "../api/schema";
 
 type Schemas = components["schemas"];
@@ -40,25 +41,7 @@ export function usagePath(query: UsageQuery, format: "json" | "csv" = "json"): s
 
 export const usage = (query: UsageQuery) => api<UsageReport>(usagePath(query));
 
-/** The same query as a CSV file, fetched with the member's token (a plain link would carry none) and saved. */
-export async function downloadUsageCsv(query: UsageQuery): Promise<void> {
-  const response = await authorizedFetch(usagePath(query, "csv"));
-  if (!response.ok) {
-    let body: Record<string, unknown> = {};
-    try {
-      body = (await response.json()) as Record<string, unknown>;
-    } catch {
-      // not JSON
-    }
-    throw new ApiError(response.status, String(body.code ?? "error"), String(body.detail ?? response.statusText), body);
-  }
-  const disposition = response.headers.get("Content-Disposition") ?? "";
-  const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `haruchat-usage-${query.by}-${query.from}-${query.to}.csv`;
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = filename;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 0);
+/** The same query as a CSV file, saved. */
+export function downloadUsageCsv(query: UsageQuery): Promise<void> {
+  return saveDownload(usagePath(query, "csv"), `haruchat-usage-${query.by}-${query.from}-${query.to}.csv`);
 }
