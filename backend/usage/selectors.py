@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 
 from accounts.models import User
@@ -93,18 +93,32 @@ def usage_report(*, user: User, query: UsageQuery) -> dict[str, Any]:
         grouped = keyed.values(
             group_id=F("user__memberships__group_id"), group_name=F("user__memberships__group__name")
         )
-        ordering = ["group_name", "group_id"]
-    elif query.by == "member":
-        return {"rows": _member_rows(rows), "totals": _metrics(rows.aggregate(**_totals()))}
+        report_rows = [
+            {**_dimension(query.by, row), **_metrics(row)}
+            for row in grouped.annotate(**_totals()).order_by("group_name", "group_id")
+        ]
+        return {"rows": report_rows, "totals": _metrics(rows.aggregate(**_totals()))}
+    if query.by == "member":
+        report_rows = _member_rows(rows)
     else:
         column = {"day": "day", "model": "model", "assistant": "assistant", "source": "source"}[query.by]
-        grouped = rows.values(column)
-        ordering = [column]
-    report_rows = []
-    for row in grouped.annotate(**_totals()).order_by(*ordering):
-        report_rows.append({**_dimension(query.by, row), **_metrics(row)})
-    totals = rows.aggregate(**_totals())
-    return {"rows": report_rows, "totals": _metrics(totals)}
+        report_rows = [
+            {**_dimension(query.by, row), **_metrics(row)}
+            for row in rows.values(column).annotate(**_totals()).order_by(column)
+        ]
+    return {"rows": report_rows, "totals": _partition_totals(rows, report_rows)}
+
+
+def _partition_totals(rows: QuerySet[UsageDay], report_rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Totals of rows that split the scope without overlap: their sums, and the active members counted once.
+
+    Members are counted by probing each one's (user, day) index for an active row, which is far cheaper
+    than a second pass over every roll-up row to count distinct ids.
+    """
+    totals = {name: sum(row[name] for row in report_rows) for name in METRICS}
+    active = rows.filter(user_id=OuterRef("pk")).filter(Q(requests__gt=0) | Q(refused__gt=0) | Q(failed__gt=0))
+    totals["active_members"] = User.objects.filter(Exists(active)).count()
+    return totals
 
 
 def _member_rows(rows: QuerySet[UsageDay]) -> list[dict[str, Any]]:
