@@ -30,6 +30,7 @@ from django.db import connection
 
 from chat.events import done_event_body, error_event_body, start_event_body
 from chat.models import Completion, Message
+from chat.records import unstorable_replaced
 from chat.serializers import MessageOutputSerializer
 from chat.services.call_stream import Delta, Finished, call_stream
 from chat.services.calls import GENERATING, PreparedCall
@@ -96,8 +97,9 @@ async def _generate(generation: Generation) -> None:
                     generation.text += event.text
                     generation.announce()
             elif isinstance(event, Finished):
+                watcher.cancel()  # settled: the row holds the whole answer
                 generation.final = ("done", done_event_body(event.result, event.response))
-                _live.pop(call.answer_id, None)  # the row is whole now: later followers read it
+                _live.pop(call.answer_id, None)  # later followers read the row
                 generation.announce()
                 if title_wanted(event.result):
                     generation.title = await asyncio.to_thread(conversation_title_write_unit, result=event.result)
@@ -137,8 +139,11 @@ def _answer_flush(answer_id: int, text: str | None) -> str | None:
     with connection.cursor() as cursor:
         if text is None:
             cursor.execute("SELECT status FROM chat_message WHERE id = %s", [answer_id])
-        else:
-            cursor.execute("UPDATE chat_message SET content = %s WHERE id = %s RETURNING status", [text, answer_id])
+        else:  # as the settled answer will be stored: no character a database here can't hold
+            cursor.execute(
+                "UPDATE chat_message SET content = %s WHERE id = %s RETURNING status",
+                [unstorable_replaced(text), answer_id],
+            )
         row = cursor.fetchone()
         if text is not None and connection.vendor == "postgresql":
             cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(answer_id)])
