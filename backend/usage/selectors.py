@@ -38,15 +38,16 @@ def usage_scope(*, user: User, query: UsageQuery) -> QuerySet[UsageDay]:
     """The roll-up rows the asker may read, narrowed by the query's filters (404 for what they may not)."""
     rows = UsageDay.objects.filter(day__gte=query.start, day__lte=query.end)
     operated = groups_run_by(user)
+    # Who is in scope is read first and passed as a list of ids: PostgreSQL plans `user_id IN (…ids)` over
+    # the roll-up several times faster than the same condition as a subquery (or OR-ed with one).
     if not user.is_staff:
-        rows = rows.filter(
-            Q(user=user) | Q(user_id__in=Membership.objects.filter(group__in=operated).values("user_id"))
-        )
+        visible = set(Membership.objects.filter(group__in=operated).values_list("user_id", flat=True))
+        rows = rows.filter(user_id__in=sorted(visible | {user.pk}))
     if query.group_id is not None:
         group = operated.filter(pk=query.group_id).first()
         if group is None:
             raise Http404("No such group.")
-        rows = rows.filter(user_id__in=Membership.objects.filter(group=group).values("user_id"))
+        rows = rows.filter(user_id__in=sorted(Membership.objects.filter(group=group).values_list("user_id", flat=True)))
     if query.member is not None:
         member_id = user.pk if query.member == "me" else _member_id(query.member)
         if member_id != user.pk and not _visible_member(user, operated, member_id):
