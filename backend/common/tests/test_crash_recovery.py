@@ -35,6 +35,7 @@ def server_env(tmp_path: Path, upstream_url: str, **extra: str) -> dict[str, str
         HARUCHAT_LLM_PROVIDER="openai_compat",
         HARUCHAT_LLM_BASE_URL=upstream_url,
         HARUCHAT_LLM_MODEL="fake-model",
+        HARUCHAT_MODEL_TITLES="false",  # one call per request: the tests follow the answers' calls
         **LEASE,
         **extra,
     )
