@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as cors_default_headers
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
@@ -204,6 +205,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["common.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["common.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "common.negotiation.JSONWhateverAccepted",
     "DEFAULT_SCHEMA_CLASS": "common.schema.HaruchatAutoSchema",
     "EXCEPTION_HANDLER": "common.exceptions.json_exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -350,6 +352,8 @@ SOCIALACCOUNT_PROVIDERS = {
     },
 }
 CORS_EXPOSE_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
+# A web app on another origin resumes an answer's stream with Last-Event-ID (chat.services.generations).
+CORS_ALLOW_HEADERS = (*cors_default_headers, "last-event-id")
 
 # Largest JSON body the API parses (bytes); larger bodies get 413.
 HARUCHAT_MAX_BODY_BYTES = env.int("HARUCHAT_MAX_BODY_BYTES", default=256 * 1024)

@@ -169,7 +169,7 @@ CURRENT_LEAF = object()
 
 
 def _messages(conversation: Conversation) -> list[Message]:
-    return list(conversation.messages.only("id", "parent_id", "role", "content", "created_at", "conversation_id"))
+    return list(conversation.messages.all())  # whole rows: the one answered is serialized in the stream, off any thread
 
 
 def _turns(path: list[Message]) -> list[dict[str, Any]]:

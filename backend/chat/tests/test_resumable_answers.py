@@ -199,3 +199,19 @@ def test_an_answer_whose_process_was_lost_is_marked_interrupted_with_its_text(db
     answer = Message.objects.get(pk=call.answer_id)
     assert (answer.status, answer.content) == ("interrupted", "the text so far")
     assert DailyUsage.objects.get(user=member).requests == 0
+
+
+def test_a_streamed_regeneration_and_a_follower_that_accepts_only_event_streams(chat, upstream):  # noqa: F811
+    """EventSource-style clients send Accept: text/event-stream; a regeneration streams like a send."""
+    first = list(chat.stream().events())
+    old = first[-1].data["assistant_message"]
+    again = SSEStream(f"{chat.url}/{old['id']}/regenerate", chat.token, {"stream": True})
+    events = list(again.events())
+    assert events[0].name == "start" and events[-1].name == "done"
+    new = events[0].data["assistant_message"]
+    assert new["parent_id"] == old["parent_id"] and new["id"] != old["id"]
+    assert events[0].data["user_message"]["id"] == old["parent_id"]
+    follower = SSEStream(f"{chat.url}/{new['id']}/stream", chat.token, None, headers={"Accept": "text/event-stream"})
+    assert follower.status == 200
+    assert text_of(list(follower.events())) == events[-1].data["assistant_message"]["content"]
+    assert chat.used() == 2

@@ -31,3 +31,15 @@ def test_the_configured_origin_may_call_the_api_with_a_token(anon, cors):
 def test_any_other_origin_is_not_allowed(anon, cors):
     response = anon.get("/api/health", HTTP_ORIGIN="https://evil.example")
     assert "Access-Control-Allow-Origin" not in response
+
+
+@pytest.mark.django_db
+def test_the_web_app_may_resume_a_stream_from_another_origin(anon, cors):
+    preflight = anon.options(
+        "/api/conversations/1/messages/2/stream",
+        HTTP_ORIGIN=PAGES,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, last-event-id",
+    )
+    assert preflight["Access-Control-Allow-Origin"] == PAGES
+    assert "last-event-id" in preflight["Access-Control-Allow-Headers"]
