@@ -125,6 +125,7 @@ def title_cleaned(text: str) -> str:
     """One line, no quotes or "Title:" prefix or closing full stop, at most the title length."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
     line = re.sub(r"^(title|제목)\s*[:\uff1a]\s*", "", line, flags=re.IGNORECASE)  # also a full-width colon
+    line = re.sub(r"\*\*|__|`", "", line)  # Markdown emphasis and code marks: the sidebar shows plain text
     line = line.strip().rstrip(".\u3002").strip(QUOTES).strip().rstrip(".\u3002").strip()
     return line[:TITLE_LENGTH]
 

@@ -82,6 +82,7 @@ def test_a_streamed_first_exchange_sends_the_title_after_done(chat, titles, sett
         ("제목: 광합성 기초\nmore text", "광합성 기초"),
         ("「光合成」", "光合成"),
         ("**Bold title**", "Bold title"),
+        ("Green tea is **gently** `good`", "Green tea is gently good"),
         ("x" * 200, "x" * 80),
     ],
 )
