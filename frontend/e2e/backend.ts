@@ -21,12 +21,12 @@ declare module "vitest" {
   }
 }
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
-const python = join(repo, ".venv/bin/python");
+export const repo = fileURLToPath(new URL("../..", import.meta.url));
+export const python = join(repo, ".venv/bin/python");
 const DAILY_LIMIT = 3;
 const ADMIN = { email: "admin@example.com", password: "an admin's long pass phrase" };
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {
@@ -36,7 +36,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+export async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${child.spawnargs.join(" ")} exited with ${child.exitCode}`);
@@ -53,7 +53,7 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`nothing listens on port ${port}`);
 }
 
-async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+export async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the backend exited with ${child.exitCode}`);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ApiError, SESSION_EXPIRED, api, tokens } from "./api";
+import { ApiError, SESSION_EXPIRED, api, followAnswer, regenerateAnswer, sendMessage, stopAnswer, switchBranch, tokens } from "./api";
 import { setConfigForTests } from "./config";
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -54,5 +54,59 @@ describe("api client", () => {
   it("says offline when the server can't be reached", async () => {
     vi.stubGlobal("fetch", vi.fn().mockRejectedValue(new TypeError("Failed to fetch")));
     await expect(api("/api/quota")).rejects.toMatchObject({ code: "offline" });
+  });
+});
+
+describe("branches and resumable answers", () => {
+  const events = 'id: 5\nevent: delta\ndata: {"content": "Hello"}\n\nevent: done\ndata: {}\n\n';
+  let fetchMock: ReturnType<typeof vi.fn>;
+  beforeEach(() => {
+    setConfigForTests({ apiBaseUrl: "http://backend.test" });
+    tokens.set("access", "refresh");
+    fetchMock = vi.fn(async (url: string) =>
+      url.endsWith("/stream") || url.endsWith("/messages") || url.endsWith("/regenerate")
+        ? new Response(events, { headers: { "Content-Type": "text/event-stream" } })
+        : json(200, { id: 7 }),
+    );
+    vi.stubGlobal("fetch", fetchMock);
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  const drain = async (stream: AsyncIterable<unknown>) => {
+    const all = [];
+    for await (const event of stream) all.push(event);
+    return all;
+  };
+  const call = (n = 0) => {
+    const [url, init] = fetchMock.mock.calls[n] as [string, RequestInit];
+    return { url, method: init.method ?? "GET", body: init.body ? JSON.parse(String(init.body)) : null, headers: new Headers(init.headers) };
+  };
+
+  it("sends after a chosen parent only when asked (an edit), and yields the events with their ids", async () => {
+    expect(await drain(sendMessage(7, "hi"))).toEqual([
+      { event: "delta", data: { content: "Hello" }, id: "5" },
+      { event: "done", data: {} },
+    ]);
+    expect(call(0).body).toEqual({ content: "hi", stream: true });
+    await drain(sendMessage(7, "hi again", { parentId: null }));
+    expect(call(1).body).toEqual({ content: "hi again", parent_id: null, stream: true });
+    await drain(sendMessage(7, "and again", { parentId: 4 }));
+    expect(call(2).body).toEqual({ content: "and again", parent_id: 4, stream: true });
+  });
+
+  it("regenerates, follows, stops and switches through their routes", async () => {
+    await drain(regenerateAnswer(7, 2));
+    expect(call(0)).toMatchObject({ url: "http://backend.test/api/conversations/7/messages/2/regenerate", method: "POST", body: { stream: true } });
+
+    await drain(followAnswer(7, 2, 12));
+    expect(call(1)).toMatchObject({ url: "http://backend.test/api/conversations/7/messages/2/stream", method: "GET" });
+    expect(call(1).headers.get("Last-Event-ID")).toBe("12");
+    await drain(followAnswer(7, 2, 0));
+    expect(call(2).headers.has("Last-Event-ID")).toBe(false); // from the start
+
+    await stopAnswer(7, 2);
+    expect(call(3)).toMatchObject({ url: "http://backend.test/api/conversations/7/messages/2/stop", method: "POST" });
+    await switchBranch(7, 5);
+    expect(call(4)).toMatchObject({ url: "http://backend.test/api/conversations/7", method: "PATCH", body: { current_leaf_id: 5 } });
   });
 });

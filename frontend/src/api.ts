@@ -16,6 +16,7 @@ type Schemas = components["schemas"];
 export type User = Schemas["UserOutput"];
 export type IntakeQuestion = Schemas["IntakeQuestionOutput"];
 export type Assistant = Schemas["AssistantOutput"];
+/** `status`: "" complete; "generating" or "stopping": still being written (follow it); "stopped" by the member; "interrupted": cut off. */
 export type Message = Schemas["MessageOutput"];
 export type ConversationSummary = Schemas["ConversationSummaryOutput"];
 export type Conversation = Schemas["ConversationDetailOutput"];
@@ -257,8 +258,12 @@ export async function downloadExport(id: number | null, format: "json" | "markdo
 }
 
 /** The answer stream's events: a text/event-stream body, which the schema can't describe, so written out here. */
-export type StreamEvent =
-  | { event: "start"; data: { user_message: Message; completion_id: number; quota: Quota } }
+export type StreamEvent = (
+  | {
+      event: "start";
+      /** `assistant_message`: the answer as stored when it starts (status "generating", no text yet). */
+      data: { user_message: Message; assistant_message?: Message; completion_id: number; quota: Quota };
+    }
   | { event: "delta"; data: { content: string } }
   | {
       event: "done";
@@ -273,21 +278,61 @@ export type StreamEvent =
   | {
       event: "error";
       data: Schemas["Error"] & { status: number; user_message?: Message; partial_message?: Message };
-    };
+    }
+  /** After `done` of a first exchange: the conversation's new title (the model's). */
+  | { event: "title"; data: { title: string } }
+) & {
+  /** A delta's `id:`: the answer's length in characters (code points) once it is added. */
+  id?: string;
+};
 
-/**
- * Send a message (or, with `content === null`, ask for the answer to the last
- * unanswered one) and yield the answer's events as they stream in.
- */
-export async function* sendMessage(
-  conversationId: number,
-  content: string | null,
-  signal?: AbortSignal,
-): AsyncGenerator<StreamEvent> {
-  const body: Schemas["MessageSendInputRequest"] = content === null ? { stream: true } : { content, stream: true };
-  const response = await authorizedFetch(`/api/conversations/${conversationId}/messages`, { ...post(body), signal });
+async function* answerEvents(path: string, init: RequestInit): AsyncGenerator<StreamEvent> {
+  const response = await authorizedFetch(path, init);
   if (!response.ok || !response.body) throw await errorFrom(response);
   for await (const event of readEvents(response.body)) {
     yield event as StreamEvent;
   }
 }
+
+/**
+ * Send a message (or, with `content === null`, ask for the answer to the last unanswered one) and
+ * yield the answer's events as they stream in. `parentId` edits: the message follows that one
+ * instead of the current leaf (null: a new first message).
+ */
+export function sendMessage(
+  conversationId: number,
+  content: string | null,
+  { parentId, signal }: { parentId?: number | null; signal?: AbortSignal } = {},
+): AsyncGenerator<StreamEvent> {
+  const body: Schemas["MessageSendInputRequest"] = content === null ? { stream: true } : { content, stream: true };
+  if (parentId !== undefined) body.parent_id = parentId;
+  return answerEvents(`/api/conversations/${conversationId}/messages`, { ...post(body), signal });
+}
+
+/** Another answer beside `messageId` (an answer), or to it (a member's message), streamed. */
+export function regenerateAnswer(conversationId: number, messageId: number, signal?: AbortSignal): AsyncGenerator<StreamEvent> {
+  return answerEvents(`/api/conversations/${conversationId}/messages/${messageId}/regenerate`, {
+    ...post<Schemas["AnswerRegenerateInputRequest"]>({ stream: true }),
+    signal,
+  });
+}
+
+/**
+ * Follow an answer the server is generating (or has finished): `delta`s from `offset` (the
+ * characters already shown, sent as Last-Event-ID) on, then `done` or `error`.
+ */
+export function followAnswer(conversationId: number, answerId: number, offset: number, signal?: AbortSignal): AsyncGenerator<StreamEvent> {
+  const headers: Record<string, string> = offset > 0 ? { "Last-Event-ID": String(offset) } : {};
+  return answerEvents(`/api/conversations/${conversationId}/messages/${answerId}/stream`, { headers, signal });
+}
+
+/** Ask the server to stop an answer; its stream then ends with what was produced. */
+export const stopAnswer = (conversationId: number, answerId: number) =>
+  api<Message>(`/api/conversations/${conversationId}/messages/${answerId}/stop`, { method: "POST" });
+
+/** Show the branch through `messageId`: the server walks down from it by the newest answers to a leaf. */
+export const switchBranch = (conversationId: number, messageId: number) =>
+  api<Conversation>(
+    `/api/conversations/${conversationId}`,
+    patch<Schemas["PatchedConversationDetailChangeRequest"]>({ current_leaf_id: messageId }),
+  );

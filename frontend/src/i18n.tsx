@@ -85,11 +85,13 @@ const en = {
   signupDomains: "Sign up with your address at {domains}.",
   historyPolicyOn:
     "Here, your group's operators may read your conversations (never change them); every read is recorded and shown to you on your Account page.",
-  historyPolicyOff: "Here, nobody but you can read your conversations: operators see only counts of your use.",
+  historyPolicyOff:
+    "Here, your group's operators can't read your conversations: they see only counts of your use. The site's admins can download a group's conversations; every download is listed on your Account page.",
   historyReads: "Who read your conversations",
   noHistoryReads: "Nobody has read your conversations.",
   historyReadList: "{reader} looked at your list of conversations ({group}), {when}",
   historyReadOne: "{reader} read “{title}” ({group}), {when}",
+  historyReadExport: "{reader} downloaded your conversations with the group's archive ({group}), {when}",
   forgotPassword: "Forgot your password?",
   forgotTitle: "Reset your password",
   forgotHelp: "Enter your account's email address. We'll send a link to set a new password.",
@@ -130,6 +132,20 @@ const en = {
   themeSystem: "Match the system",
   themeLight: "Light",
   themeDark: "Dark",
+  previousVersion: "Previous version",
+  nextVersion: "Next version",
+  versionOf: "Version {n} of {total}",
+  edit: "Edit",
+  editMessage: "Edit message",
+  editorLabel: "Edit your message (Ctrl+Enter to send, Escape to cancel)",
+  saveAndSend: "Save & send",
+  cancel: "Cancel",
+  regenerate: "Regenerate",
+  regenerateAnswer: "Regenerate answer",
+  stopping: "Stopping…",
+  answerStopped: "Stopped",
+  answerInterrupted: "Cut off before the end",
+  reconnect: "Reconnect",
 };
 
 export type MessageKey = keyof typeof en;
@@ -216,11 +232,13 @@ const ko: Record<MessageKey, string> = {
   signupDomains: "{domains} 주소로 가입하세요.",
   historyPolicyOn:
     "이곳에서는 그룹 운영자가 내 대화를 읽을 수 있습니다(수정은 불가). 읽은 기록은 모두 남고 계정 페이지에서 볼 수 있습니다.",
-  historyPolicyOff: "이곳에서는 나 외에는 아무도 내 대화를 읽을 수 없습니다. 운영자는 사용량 숫자만 봅니다.",
+  historyPolicyOff:
+    "이곳에서는 그룹 운영자가 내 대화를 읽을 수 없고 사용량 숫자만 봅니다. 사이트 관리자는 그룹의 대화를 내려받을 수 있으며, 내려받을 때마다 내 계정 페이지에 기록됩니다.",
   historyReads: "내 대화를 읽은 사람",
   noHistoryReads: "아무도 내 대화를 읽지 않았습니다.",
   historyReadList: "{reader}님이 내 대화 목록을 봤습니다({group}), {when}",
   historyReadOne: "{reader}님이 “{title}” 대화를 읽었습니다({group}), {when}",
+  historyReadExport: "{reader}님이 그룹 대화 압축 파일로 내 대화를 내려받았습니다({group}), {when}",
   forgotPassword: "비밀번호를 잊으셨나요?",
   forgotTitle: "비밀번호 재설정",
   forgotHelp: "계정의 이메일 주소를 입력하세요. 새 비밀번호를 정하는 링크를 보내 드립니다.",
@@ -261,6 +279,20 @@ const ko: Record<MessageKey, string> = {
   themeSystem: "시스템 설정 따르기",
   themeLight: "밝게",
   themeDark: "어둡게",
+  previousVersion: "이전 버전",
+  nextVersion: "다음 버전",
+  versionOf: "{total}개 중 {n}번째 버전",
+  edit: "수정",
+  editMessage: "메시지 수정",
+  editorLabel: "메시지 수정 (Ctrl+Enter 보내기, Esc 취소)",
+  saveAndSend: "저장하고 보내기",
+  cancel: "취소",
+  regenerate: "다시 생성",
+  regenerateAnswer: "답변 다시 생성",
+  stopping: "멈추는 중…",
+  answerStopped: "멈춤",
+  answerInterrupted: "답변이 도중에 끊겼습니다",
+  reconnect: "다시 연결",
 };
 
 const dictionaries: Record<Lang, Record<MessageKey, string>> = { en, ko };

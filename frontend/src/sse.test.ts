@@ -39,3 +39,16 @@ describe("parseBlock", () => {
     expect(parseBlock("event: nothing")).toBeNull();
   });
 });
+
+describe("event ids", () => {
+  it("keeps an event's id (what Last-Event-ID resumes from)", async () => {
+    const events = [];
+    for await (const event of readEvents(streamOf('id: 5\nevent: delta\ndata: {"content": "Hello"}\n\n', 'event: done\ndata: {}\n\n'))) {
+      events.push(event);
+    }
+    expect(events).toEqual([
+      { event: "delta", data: { content: "Hello" }, id: "5" },
+      { event: "done", data: {} },
+    ]);
+  });
+});

@@ -2,6 +2,8 @@
 export interface ServerEvent {
   event: string;
   data: unknown;
+  /** The event's `id:` field, when it has one: where a reconnection resumes from (Last-Event-ID). */
+  id?: string;
 }
 
 export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerEvent> {
@@ -30,6 +32,7 @@ export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenera
 
 export function parseBlock(block: string): ServerEvent | null {
   let event = "message";
+  let id: string | undefined;
   const data: string[] = [];
   for (const line of block.split("\n")) {
     if (line.startsWith(":")) continue;
@@ -38,12 +41,15 @@ export function parseBlock(block: string): ServerEvent | null {
     const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
     if (field === "event") event = value;
     else if (field === "data") data.push(value);
+    else if (field === "id" && !value.includes("\0")) id = value; // the spec ignores an id with NUL
   }
   if (!data.length) return null;
   const text = data.join("\n");
+  let parsed: unknown;
   try {
-    return { event, data: JSON.parse(text) };
+    parsed = JSON.parse(text);
   } catch {
-    return { event, data: text };
+    parsed = text;
   }
+  return id === undefined ? { event, data: parsed } : { event, data: parsed, id };
 }

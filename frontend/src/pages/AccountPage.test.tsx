@@ -53,11 +53,18 @@ describe("the account page says who may read the member's conversations", () => 
   });
   afterEach(() => vi.unstubAllGlobals());
 
-  it("with the policy off: nobody, and no reads", async () => {
+  it("with the policy off: no operator reads, admins' downloads said and listed", async () => {
     answering(false, []);
     page();
-    expect(await screen.findByText(/nobody but you can read your conversations/)).toBeTruthy();
+    expect(await screen.findByText(/operators can't read your conversations/)).toBeTruthy();
+    expect(screen.getByText(/admins can download a group's conversations/)).toBeTruthy();
     expect(screen.getByText("Nobody has read your conversations.")).toBeTruthy();
+  });
+
+  it("lists a group archive download as such", async () => {
+    answering(false, [{ ...READ, id: 9, action: "export", conversation_id: null, conversation_title: "" }]);
+    page();
+    expect(await screen.findByText(/teacher@example.com downloaded your conversations with the group's archive \(Class 3-B\)/)).toBeTruthy();
   });
 
   it("with the policy on: each read, by whom and of what", async () => {

@@ -88,7 +88,8 @@ export function AccountPage() {
               title: read.conversation_title ?? "",
               when: new Date(read.created_at).toLocaleString(),
             };
-            return <li key={read.id}>{t(read.action === "read" ? "historyReadOne" : "historyReadList", words)}</li>;
+            const key = { read: "historyReadOne", list: "historyReadList", export: "historyReadExport" } as const;
+            return <li key={read.id}>{t(key[read.action], words)}</li>;
           })}
         </ul>
       )}

@@ -2,9 +2,10 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 import { useParams } from "react-router";
 import * as api from "../api";
 import { CallDetails } from "../components/CallDetails";
-import { CopyButton } from "../components/CopyButton";
+import { ChatMessage } from "../components/ChatMessage";
 import { ChatErrorNotice } from "../components/ErrorNotice";
 import { Markdown } from "../components/Markdown";
+import { isBeingWritten, versionsOf } from "../hooks/messageTree";
 import { useAnswerStream } from "../hooks/useAnswerStream";
 import { useI18n } from "../i18n";
 import { useAppState } from "../state";
@@ -12,7 +13,7 @@ import { useAppState } from "../state";
 const draftKey = (id: number) => `haruchat.draft.${id}`;
 const APP_TITLE = "haruchat";
 
-/** One conversation: its messages, the composer, and the answer streaming in. */
+/** One conversation: the branch shown, the composer, and the answer streaming in. */
 export function ConversationPage() {
   const { t } = useI18n();
   const id = Number(useParams().id);
@@ -21,26 +22,37 @@ export function ConversationPage() {
   const [draft, setDraft] = useState(() => sessionStorage.getItem(draftKey(id)) ?? "");
   const [loadError, setLoadError] = useState<unknown>(null);
   const [details, setDetails] = useState<number | null>(null);
+  const [editingId, setEditingId] = useState<number | null>(null);
   const bottom = useRef<HTMLDivElement>(null);
   const autoAnswered = useRef(false);
-  const { messages, setMessages, streaming, error: answerError, stopped, ask, stop } = useAnswerStream(id, {
+  const answers = useAnswerStream(id, {
     onSent: () => {
       setDraft("");
       sessionStorage.removeItem(draftKey(id));
     },
   });
-  const error = loadError ?? answerError;
+  const { tree, branch, live, stopped, load, ask } = answers;
+  const error = loadError ?? answers.error;
 
   useEffect(() => {
+    let shown = true;
     setConversation(null);
     setLoadError(null);
+    setEditingId(null);
     setDraft(sessionStorage.getItem(draftKey(id)) ?? "");
     autoAnswered.current = false;
-    api.conversation(id).then((loaded) => {
-      setConversation(loaded);
-      setMessages(loaded.messages);
-    }, setLoadError);
-  }, [id, setMessages]);
+    api.conversation(id).then(
+      (loaded) => {
+        if (!shown) return; // another conversation was opened meanwhile
+        setConversation(loaded);
+        load(loaded);
+      },
+      (caught: unknown) => shown && setLoadError(caught),
+    );
+    return () => {
+      shown = false;
+    };
+  }, [id, load]);
 
   // The title changes elsewhere: the server names a conversation after its first message, and the
   // sidebar renames it. Both reload the conversation list, and so the title shown here follows.
@@ -62,22 +74,25 @@ export function ConversationPage() {
     };
   }, [title]);
 
+  // Down to the newest text when the conversation opens and while an answer comes in; switching
+  // an earlier message's version leaves the view where the member is reading.
+  const opened = branch.length > 0;
   useEffect(() => {
     bottom.current?.scrollIntoView?.({ block: "end" });
-  }, [messages, streaming, error, stopped]);
+  }, [opened, live, error, stopped]);
 
   // A guided conversation opens with the intake answers; ask for the first reply at once
   // (only for the conversation shown: right after a switch, `conversation` is still the old one).
   useEffect(() => {
-    if (conversation?.id === id && conversation.awaiting_reply && !autoAnswered.current && messages.length === 1) {
+    if (conversation?.id === id && conversation.awaiting_reply && !autoAnswered.current && branch.length === 1) {
       autoAnswered.current = true;
       void ask(null);
     }
-  }, [conversation, id, messages.length, ask]);
+  }, [conversation, id, branch.length, ask]);
 
   function submit(event?: FormEvent) {
     event?.preventDefault();
-    if (!draft.trim() || streaming !== null) return;
+    if (!draft.trim() || live !== null) return;
     setLoadError(null);
     void ask(draft);
   }
@@ -94,8 +109,11 @@ export function ConversationPage() {
     sessionStorage.setItem(draftKey(id), value);
   }
 
-  const last = messages[messages.length - 1];
-  const unanswered = streaming === null && last?.role === "user" && Boolean(error);
+  const last = branch.at(-1);
+  const unanswered = live === null && last?.role === "user" && Boolean(error || stopped);
+  // Following an answer gave up (the connection stayed down): the member can try again.
+  const abandoned = live === null && isBeingWritten(last);
+  const busy = live !== null;
 
   return (
     <section className="chat">
@@ -104,34 +122,40 @@ export function ConversationPage() {
         {conversation && <span className="muted">{conversation.model}</span>}
       </header>
       <ol className="messages" aria-live="polite">
-        {messages.map((message) => (
-          <li key={message.id} className={`message ${message.role}`}>
-            {message.role === "assistant" ? <Markdown text={message.content} /> : <p className="plain">{message.content}</p>}
-            {(message.role === "assistant" || message.completion_id) && (
-              <div className="message-actions">
-                {message.role === "assistant" && <CopyButton text={message.content} label={t("copyAnswer")} />}
-                {message.completion_id && (
-                  <button type="button" className="link-button details" onClick={() => setDetails(message.completion_id)}>
-                    {t("details")}
-                  </button>
-                )}
-              </div>
-            )}
-          </li>
+        {/* Keyed by depth: a message's place stays when another version is shown, and so does the focus. */}
+        {branch.map((message, depth) => (
+          <ChatMessage
+            key={depth}
+            message={message}
+            versions={versionsOf(tree, message)}
+            live={live?.answerId === message.id ? live : null}
+            busy={busy}
+            editing={editingId === message.id}
+            onEdit={() => setEditingId(message.id)}
+            onCancelEdit={() => setEditingId(null)}
+            onSendEdit={(text) => void answers.edit(message, text, () => setEditingId(null))}
+            onRegenerate={() => void answers.regenerate(message)}
+            onSwitch={(messageId) => void answers.switchTo(messageId)}
+            onDetails={setDetails}
+          />
         ))}
-        {streaming !== null && (
+        {live && live.answerId === null && (
           <li className="message assistant streaming" data-testid="streaming">
-            {streaming ? <Markdown text={streaming} /> : <p className="muted">{t("thinking")}</p>}
+            {live.text ? <Markdown text={live.text} /> : <p className="muted">{t("thinking")}</p>}
           </li>
         )}
       </ol>
-      <div ref={bottom} />
       <footer className="composer-area">
         <ChatErrorNotice error={error} />
         {stopped && <p className="notice">{t("stopped")}</p>}
         {unanswered && (
           <button type="button" onClick={() => ask(null)}>
             {t("retry")}
+          </button>
+        )}
+        {abandoned && last && (
+          <button type="button" onClick={() => answers.follow(last)}>
+            {t("reconnect")}
           </button>
         )}
         <form className="composer" onSubmit={submit}>
@@ -146,9 +170,9 @@ export function ConversationPage() {
             onChange={(e) => onDraftChange(e.target.value)}
             onKeyDown={onKeyDown}
           />
-          {streaming !== null ? (
-            <button type="button" className="danger" onClick={stop}>
-              {t("stop")}
+          {live !== null ? (
+            <button type="button" className="danger" onClick={answers.stop} disabled={live.stopping}>
+              {live.stopping ? t("stopping") : t("stop")}
             </button>
           ) : (
             <button type="submit" className="primary" disabled={!draft.trim()}>
@@ -157,6 +181,8 @@ export function ConversationPage() {
           )}
         </form>
       </footer>
+      {/* After the composer: scrolled to, the newest text sits above it (before it, the sticky composer covered it). */}
+      <div ref={bottom} />
       {details !== null && <CallDetails conversationId={id} completionId={details} onClose={() => setDetails(null)} />}
     </section>
   );
