@@ -74,3 +74,11 @@ def app_process(env: dict[str, str], *uvicorn_args: str) -> Iterator[tuple[subpr
                 process.kill()
                 process.wait()
         process.stderr.close()
+
+
+def shared_database_url() -> str:
+    """The URL of the database the tests run on, for app processes that must share it (PostgreSQL)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

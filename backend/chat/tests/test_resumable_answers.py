@@ -22,7 +22,7 @@ from chat.tests.test_streaming_http import chat, wait_until_settled  # noqa: F40
 from common.tests.test_crash_recovery import server_env
 from conftest import PASSWORD, client_for, make_member
 from quota.models import DailyUsage
-from testing.processes import app_process
+from testing.processes import app_process, shared_database_url
 
 SLOW = {"chunks": 30, "chunk_delay": 0.08, "reply": " ".join(f"w{n}" for n in range(30))}
 
@@ -155,8 +155,7 @@ def test_an_answer_started_on_one_process_is_followed_and_stopped_from_another(
     member.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
     member.save(update_fields=["password"])
     conversation = conversation_create(user=member, assistant=assistant_default())
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    database_url = shared_database_url()
     env = server_env(tmp_path, fake_upstream_server.base_url, DATABASE_URL=database_url,
                      HARUCHAT_STREAM_FLUSH_SECONDS="0.1")  # fmt: skip
 

@@ -19,7 +19,7 @@ from chat.models import Completion, ProcessLease
 from conftest import make_member
 from gateway.services import api_key_create
 from quota.models import DailyUsage
-from testing.processes import app_process, manage, production_env
+from testing.processes import app_process, manage, production_env, shared_database_url
 
 # Short enough for a test of seconds: a lease of 1.5 s renewed every 0.5 s, a sweep every 0.25 s.
 LEASE = {"HARUCHAT_CALL_LEASE_SECONDS": "1.5", "HARUCHAT_CALL_SWEEP_SECONDS": "0.25"}
@@ -92,8 +92,7 @@ def test_a_killed_process_s_call_is_closed_and_refunded_the_other_process_s_is_u
     fake_upstream_server.configure(**SLOW_STREAM)
     member = make_member()
     _, secret = api_key_create(user=member, name="crash")
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    database_url = shared_database_url()
     env = server_env(tmp_path, fake_upstream_server.base_url, DATABASE_URL=database_url)
 
     with app_process(env) as (doomed, port_a), app_process(env) as (survivor, port_b):

@@ -20,7 +20,7 @@ from chat.selectors import assistant_default
 from chat.services.conversations import conversation_create
 from conftest import PASSWORD, make_member
 from quota.models import DailyUsage
-from testing.processes import BIN, REPO, app_process, free_port, manage, production_env
+from testing.processes import BIN, REPO, app_process, free_port, manage, production_env, shared_database_url
 
 
 def test_production_settings_pass_check_deploy(tmp_path):
@@ -120,8 +120,7 @@ def test_two_app_processes_on_one_postgres_let_exactly_five_of_sixty_through(tmp
     member.save(update_fields=["password"])
     conversation = conversation_create(user=member, assistant=assistant_default())
 
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    database_url = shared_database_url()
     redis_url = _redis_url()
     extra = {"REDIS_URL": redis_url} if redis_url else {}
     env = production_env(
