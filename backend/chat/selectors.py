@@ -51,9 +51,8 @@ def conversation_get(*, user: User, conversation_id: int, with_messages: bool = 
 
 def answer_get(*, user: User, conversation_id: int, message_id: int) -> Message:
     """An answer in one of the member's conversations; anything else is a 404."""
-    answer = Message.objects.filter(
-        pk=message_id, conversation_id=conversation_id, conversation__user=user, role=Message.Role.ASSISTANT
-    ).first()
+    conversation = conversation_get(user=user, conversation_id=conversation_id)
+    answer = Message.objects.filter(pk=message_id, conversation=conversation, role=Message.Role.ASSISTANT).first()
     if answer is None:
         raise Http404("No such answer.")
     return answer

@@ -17,6 +17,7 @@ from chat.models import Completion, Message
 from chat.selectors import assistant_default
 from chat.services.calls import answer_placeholder_create, calls_close_stale
 from chat.services.conversations import conversation_create, message_prepare
+from chat.tests.helpers import start_conversation
 from chat.tests.sse import SSEStream
 from chat.tests.test_streaming_http import chat, wait_until_settled  # noqa: F401 (a fixture)
 from common.tests.test_crash_recovery import server_env
@@ -214,3 +215,12 @@ def test_a_streamed_regeneration_and_a_follower_that_accepts_only_event_streams(
     assert follower.status == 200
     assert text_of(list(follower.events())) == events[-1].data["assistant_message"]["content"]
     assert chat.used() == 2
+
+
+@pytest.mark.parametrize("path", ["stream", "stop"])
+def test_ids_past_any_database_integer_are_404(api, upstream, path):
+    huge = 2**63
+    method = api.get if path == "stream" else api.post
+    assert method(f"/api/conversations/{huge}/messages/{huge}/{path}").status_code == 404
+    mine = start_conversation(api)["id"]
+    assert method(f"/api/conversations/{mine}/messages/{huge * 10}/{path}").status_code == 404
