@@ -13,6 +13,7 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, python, repo, waitForHealth, waitForPort } from "./backend";
 import { launch, screenshot } from "./browser";
+import { apiCall } from "./http";
 
 const member = { email: `branches-${Date.now()}@example.com`, password: "a branching pass phrase", nickname: "Branchy" };
 // An answer whose every word is different, so a repeated piece shows; slow: 48 pieces, 0.12 s apart (~6 s).
@@ -29,15 +30,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-async function call<T>(path: string, body: unknown, token?: string): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
+const call = <T>(path: string, body: unknown, token?: string) => apiCall<T>(baseUrl, path, { method: "POST", body, token });
 
 /** Sets the fake model's switches (after putting them all back). */
 async function model(switches: Record<string, unknown> = {}) {

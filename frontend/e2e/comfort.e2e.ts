@@ -7,6 +7,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launch, screenshot } from "./browser";
+import { apiCall } from "./http";
 
 const baseUrl = inject("baseUrl");
 const admin = inject("admin");
@@ -20,15 +21,7 @@ let page: Page;
 let conversationId = 0;
 const highlighterRequests: string[] = [];
 
-async function call<T>(path: string, body: unknown, token?: string): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
+const call = <T>(path: string, body: unknown, token?: string) => apiCall<T>(baseUrl, path, { method: "POST", body, token });
 
 async function logIn(target: Page, who: { email: string; password: string }) {
   await target.goto(`${baseUrl}/#/login`);

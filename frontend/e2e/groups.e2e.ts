@@ -9,6 +9,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launch, screenshot } from "./browser";
+import { apiCall, type CallInit } from "./http";
 
 const baseUrl = inject("baseUrl");
 const admin = inject("admin");
@@ -25,19 +26,7 @@ let groupId = 0;
 let adminToken = "";
 
 /** The API as a script would call it (for what the test sets up around the browser, not what it checks). */
-async function call<T>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: init.method ?? (init.body ? "POST" : "GET"),
-    headers: {
-      "Content-Type": "application/json",
-      ...(init.token ? { Authorization: `Bearer ${init.token}` } : {}),
-    },
-    body: init.body ? JSON.stringify(init.body) : undefined,
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  const text = await response.text();
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const call = <T>(path: string, init: CallInit = {}) => apiCall<T>(baseUrl, path, init);
 
 const token = async (email: string, password: string) =>
   (await call<{ access: string }>("/api/auth/login", { body: { email, password } })).access;
