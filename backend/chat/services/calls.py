@@ -325,7 +325,7 @@ def call_fail(*, call: PreparedCall, error: BaseException) -> ModelCallFailed:
     """Settle a call that produced nothing: record the failure, give the request back, say what went wrong."""
     provider_error = _as_provider_error(call, error)
     with transaction.atomic():  # recorded and refunded together, or neither (the sweep then closes it)
-        failed_here = _completion_fail(call.completion, provider_error, call.started, only_if_pending=True)
+        failed_here = completion_fail_record(call.completion, provider_error, call.started, only_if_pending=True)
         if call.answer_id is not None:
             _placeholder_remove(call)
         if failed_here:
@@ -349,7 +349,7 @@ def call_cut(
         partial, _ = _response_record(
             call, response, usage_counted=usage_counted, answer_status=Message.Status.INTERRUPTED
         )
-        _completion_fail(call.completion, error, call.started)
+        completion_fail_record(call.completion, error, call.started)
         usage_add(call.usage_key, failed=1)  # a failed call, whose partial answer stays counted
     _observed(call.completion, "cut")
     failed = ModelCallFailed.from_provider_error(
@@ -376,7 +376,7 @@ def _elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-def _completion_fail(
+def completion_fail_record(
     completion: Completion, error: ProviderError, started: float, *, only_if_pending: bool = False
 ) -> bool:
     """Record the failure; with `only_if_pending`, only on a call no sweep has closed. Says whether it wrote."""

@@ -22,9 +22,10 @@ from django.utils import timezone
 
 from chat.models import TITLE_LENGTH, Completion, Conversation, Message
 from chat.records import completion_record_request, completion_record_response, request_columns
-from chat.services.calls import CallResult
+from chat.services.calls import CallResult, completion_fail_record
 from chat.services.leases import lease_held
 from common.sql_batch import Batch, stored_instance
+from llm.errors import ModelFailed, ProviderError
 from llm.providers import get_provider, validate_completion
 
 logger = logging.getLogger(__name__)
@@ -73,13 +74,8 @@ def conversation_title_write(*, result: CallResult) -> str | None:
         response = validate_completion(provider.complete(request))
     except Exception as exc:
         logger.warning("the title call %s failed: %s", completion.pk, exc)
-        Completion.objects.filter(pk=completion.pk).update(
-            status=Completion.Status.FAILED,
-            error_code=getattr(exc, "code", "error"),
-            error_detail=str(getattr(exc, "detail", exc))[:2000],
-            latency_ms=int((time.monotonic() - started) * 1000),
-            finished_at=timezone.now(),
-        )
+        error = exc if isinstance(exc, ProviderError) else ModelFailed("The title call failed unexpectedly.")
+        completion_fail_record(completion, error, started)  # as an answer's failure is recorded; nothing to refund
         return None
     writes = Batch()
     completion_record_response(writes, completion=completion, response=response)

@@ -88,3 +88,14 @@ def test_a_streamed_first_exchange_sends_the_title_after_done(chat, titles, sett
 )
 def test_titles_are_cleaned_to_one_short_line(written, title):
     assert title_cleaned(written) == title
+
+
+def test_a_title_call_that_fails_is_recorded_as_an_answer_failure_is_and_changes_nothing(db, titles, member):
+    conversation = conversation_create(user=member, assistant=assistant_default())
+    result = message_send(user=member, conversation=conversation, content="a question")
+    titles.configure(status=500, fail_times=1)
+    assert conversation_title_write(result=result) is None
+    call = Completion.objects.get(conversation=conversation, purpose="title")
+    assert (call.status, call.upstream_status) == ("failed", 500) and call.error_code and call.finished_at
+    assert Conversation.objects.get(pk=conversation.pk).title == "a question"
+    assert counted(member) == 1
