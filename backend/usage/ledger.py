@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 from common.sql_batch import Batch
-from usage.models import UsageDay
+from usage.models import UsageDay, UsageMemberDay, UsageModelDay
 
 COLUMNS = ("requests", "refused", "failed", "prompt_tokens", "completion_tokens")
 
@@ -25,20 +26,30 @@ class UsageKey:
 
 
 def usage_add_in(batch: Batch, key: UsageKey, **amounts: int) -> None:
-    """Add `amounts` (requests=1, failed=1, tokens...) to the key's row, creating it; counts never go below 0."""
-    table = connection.ops.quote_name(UsageDay._meta.db_table)
+    """Add `amounts` (requests=1, failed=1, tokens...) to the key's rows, creating them; counts never go below 0.
+
+    The detailed row first, then the model's day, then the member's: every writer takes the locks in
+    that order.
+    """
     values = [amounts.get(column, 0) for column in COLUMNS]
+    member_day = {"user_id": key.user_id, "day": key.day}
+    model_day = {**member_day, "model": key.model[:200]}
+    _upsert_in(batch, UsageDay, {**model_day, "assistant": key.assistant[:50], "source": key.source}, values)
+    _upsert_in(batch, UsageModelDay, model_day, values)
+    _upsert_in(batch, UsageMemberDay, member_day, values)
+
+
+def _upsert_in(batch: Batch, model: type[models.Model], key: dict[str, Any], values: list[int]) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
     updates = ", ".join(
         f"{column} = CASE WHEN {table}.{column} + %s < 0 THEN 0 ELSE {table}.{column} + %s END" for column in COLUMNS
     )
     sql = (
-        f"INSERT INTO {table} (user_id, day, model, assistant, source, {', '.join(COLUMNS)}) "
-        f"VALUES (%s, %s, %s, %s, %s, {', '.join(['%s'] * len(COLUMNS))}) "
-        f"ON CONFLICT (user_id, day, model, assistant, source) DO UPDATE SET {updates}"
+        f"INSERT INTO {table} ({', '.join(key)}, {', '.join(COLUMNS)}) "
+        f"VALUES ({', '.join(['%s'] * (len(key) + len(COLUMNS)))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     )
-    params = [key.user_id, key.day, key.model[:200], key.assistant[:50], key.source]
-    params += [max(v, 0) for v in values]
-    params += [v for value in values for v in (value, value)]
+    params = [*key.values(), *(max(v, 0) for v in values), *(v for value in values for v in (value, value))]
     batch.statement(sql, params, returns_rows=False)
 
 

@@ -14,6 +14,8 @@ COUNTS = ["requests", "refused", "failed", "prompt_tokens", "completion_tokens"]
 
 
 class UsageDay(models.Model):
+    """One member's usage on one day with one model, assistant and source: the detailed roll-up."""
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_days")
     day = models.DateField(help_text="The day in HARUCHAT_QUOTA_TZ (the quota's day).")
     model = models.CharField(max_length=200)
@@ -43,3 +45,54 @@ class UsageDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.day} {self.model}/{self.assistant or '-'}/{self.source}: {self.requests}"
+
+
+class UsageModelDay(models.Model):
+    """One member's usage on one day with one model, assistants and sources together: UsageDay summed.
+
+    For the reports that split or filter by model alone: with the model fixed there is one row per
+    member and day, so a day's active members are its rows, and by=model sums a third fewer rows.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_model_days")
+    day = models.DateField(help_text="The day in HARUCHAT_QUOTA_TZ (the quota's day).")
+    model = models.CharField(max_length=200)
+    requests = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day", "model"], name="usage_model_day_user_day_model")]
+        # In (model, day, user) order, so a model's days are read already grouped by day and member.
+        indexes = [models.Index(fields=["model", "day", "user"], include=COUNTS, name="usage_model_day_model_day_user")]
+        ordering = ["day", "user_id", "model"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} {self.model}: {self.requests}"
+
+
+class UsageMemberDay(models.Model):
+    """One member's usage on one day, all models together: the member's UsageDay rows of that day, summed.
+
+    Kept beside UsageDay (usage.ledger writes all three in the same statement batch) for the reports
+    that don't split or filter by model: a row per active member-day is about a third of UsageDay's rows, and counting a
+    day's active members becomes counting its rows, with no DISTINCT to sort.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_member_days")
+    day = models.DateField(help_text="The day in HARUCHAT_QUOTA_TZ (the quota's day).")
+    requests = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="usage_member_day_user_day")]
+        indexes = [models.Index(fields=["day", "user"], include=COUNTS, name="usage_member_day_day_user")]
+        ordering = ["day", "user_id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}: {self.requests}"

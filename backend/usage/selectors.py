@@ -11,13 +11,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db import connection, models
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 
 from accounts.models import User
 from groups.models import Group, Membership
 from groups.selectors import groups_run_by
-from usage.models import UsageDay
+from usage.models import UsageDay, UsageMemberDay, UsageModelDay
 
 METRICS = ("requests", "refused", "failed", "prompt_tokens", "completion_tokens")
 DIMENSIONS = ("day", "member", "group", "model", "assistant", "source")
@@ -32,11 +33,22 @@ class UsageQuery:
     member: str | None = None  # "me" or a member's id
     model: str | None = None
     source: str | None = None
+    limit: int | None = None  # only the rows with the most requests
 
 
-def usage_scope(*, user: User, query: UsageQuery) -> QuerySet[UsageDay]:
-    """The roll-up rows the asker may read, narrowed by the query's filters (404 for what they may not)."""
-    rows = UsageDay.objects.filter(day__gte=query.start, day__lte=query.end)
+def usage_scope(*, user: User, query: UsageQuery) -> QuerySet[Any]:
+    """The roll-up rows the asker may read, narrowed by the query's filters (404 for what they may not).
+
+    From the smallest roll-up that has the columns the query splits or filters by: the member's day,
+    the model's day, or the detailed one (assistant and source).
+    """
+    if query.source or query.by in ("assistant", "source"):
+        table: type[models.Model] = UsageDay
+    elif query.model or query.by == "model":
+        table = UsageModelDay
+    else:
+        table = UsageMemberDay
+    rows = table.objects.filter(day__gte=query.start, day__lte=query.end)
     operated = groups_run_by(user)
     # Who is in scope is read first and passed as a list of ids: PostgreSQL plans `user_id IN (…ids)` over
     # the roll-up several times faster than the same condition as a subquery (or OR-ed with one).
@@ -78,9 +90,7 @@ def _sums() -> dict[str, Sum]:
     return {f"sum_{name}": Sum(name) for name in METRICS}
 
 
-def _totals() -> dict[str, Any]:
-    active = Q(requests__gt=0) | Q(refused__gt=0) | Q(failed__gt=0)
-    return {**_sums(), "sum_active_members": Count("user", distinct=True, filter=active)}
+ACTIVE = Q(requests__gt=0) | Q(refused__gt=0) | Q(failed__gt=0)
 
 
 def usage_report(*, user: User, query: UsageQuery) -> dict[str, Any]:
@@ -91,58 +101,92 @@ def usage_report(*, user: User, query: UsageQuery) -> dict[str, Any]:
         keyed = rows.filter(user__memberships__group__in=groups_run_by(user))
         if query.group_id is not None:
             keyed = keyed.filter(user__memberships__group_id=query.group_id)
-        grouped = keyed.values(
+        keyed = keyed.annotate(
             group_id=F("user__memberships__group_id"), group_name=F("user__memberships__group__name")
         )
-        report_rows = [
-            {**_dimension(query.by, row), **_metrics(row)}
-            for row in grouped.annotate(**_totals()).order_by("group_name", "group_id")
-        ]
-        return {"rows": report_rows, "totals": _metrics(rows.aggregate(**_totals()))}
-    if query.by == "member":
-        report_rows = _member_rows(rows)
+        per_member = keyed.values("group_name", "group_id", "user_id").annotate(**_sums())
+        summed, _ = _summed(per_member, ["group_name", "group_id"])
+        report_rows = [{"group": {"id": row.pop("group_id"), "name": row.pop("group_name")}, **row} for row in summed]
+        totals = _metrics(rows.aggregate(**_sums(), sum_active_members=Count("user", distinct=True, filter=ACTIVE)))
+    elif query.by == "member":
+        report_rows, totals = _member_rows(rows)
     else:
-        column = {"day": "day", "model": "model", "assistant": "assistant", "source": "source"}[query.by]
-        report_rows = [
-            {**_dimension(query.by, row), **_metrics(row)}
-            for row in rows.values(column).annotate(**_totals()).order_by(column)
-        ]
-    return {"rows": report_rows, "totals": _partition_totals(rows, report_rows)}
+        if query.by == "day" and (rows.model is UsageMemberDay or (rows.model is UsageModelDay and query.model)):
+            # Already one row per member and day: nothing to sum first.
+            per_member = rows.values("day", "user_id", **{f"sum_{name}": F(name) for name in METRICS})
+        else:
+            per_member = rows.values(query.by, "user_id").annotate(**_sums())
+        report_rows, totals = _summed(per_member, [query.by])
+    if query.limit is not None:  # the most requests first; a stable sort keeps ties in the dimension's order
+        report_rows = sorted(report_rows, key=lambda row: -row["requests"])[: query.limit]
+    return {"rows": report_rows, "totals": totals}
 
 
-def _partition_totals(rows: QuerySet[UsageDay], report_rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Totals of rows that split the scope without overlap: their sums, and the active members counted once.
+def _summed(per_member: QuerySet[Any], keys: list[str]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Rows summed by `keys` from `per_member` (sums per key and member, named sum_*), and the totals.
 
-    Members are counted by probing each one's (user, day) index for an active row, which is far cheaper
-    than a second pass over every roll-up row to count distinct ids.
+    Summing per member first lets each key count its distinct active members
+    from a few thousand sums: PostgreSQL hashes that grouping, where
+    COUNT(DISTINCT user_id) over the roll-up would sort every row (some 70k a
+    month for 2,000 members). Django can't aggregate over an aggregate, so the
+    outer query is SQL; the totals come in the same statement.
     """
-    totals = {name: sum(row[name] for row in report_rows) for name in METRICS}
-    active = rows.filter(user_id=OuterRef("pk")).filter(Q(requests__gt=0) | Q(refused__gt=0) | Q(failed__gt=0))
-    totals["active_members"] = User.objects.filter(Exists(active)).count()
-    return totals
+    sql, params = per_member.order_by().query.sql_with_params()
+    quote = connection.ops.quote_name
+    names = [quote(key) for key in keys]
+    sums = ", ".join(f"SUM({quote('sum_' + name)})" for name in METRICS)
+    active = " + ".join(quote(f"sum_{name}") for name in ("requests", "refused", "failed"))
+    positions = ", ".join(str(n) for n in range(1, len(keys) + 2))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH per_member AS ({sql}) "
+            f"SELECT 0, {', '.join(names)}, {sums}, SUM(CASE WHEN {active} > 0 THEN 1 ELSE 0 END) "
+            f"FROM per_member GROUP BY {', '.join(names)} "
+            f"UNION ALL SELECT 1, {', '.join(['NULL'] * len(keys))}, {sums}, "
+            f"COUNT(DISTINCT CASE WHEN {active} > 0 THEN {quote('user_id')} END) FROM per_member "
+            f"ORDER BY {positions}",
+            params,
+        )
+        found = cursor.fetchall()
+    width = len(keys) + 1
+    report_rows = [{**dict(zip(keys, row[1:width], strict=True)), **_counts(row[width:])} for row in found[:-1]]
+    if "day" in keys:  # SQLite hands a subquery's dates back as text
+        for row in report_rows:
+            row["day"] = row["day"] if isinstance(row["day"], dt.date) else dt.date.fromisoformat(row["day"])
+    return report_rows, _counts(found[-1][width:])
 
 
-def _member_rows(rows: QuerySet[UsageDay]) -> list[dict[str, Any]]:
-    """Rows by member: summed by user id first, then joined to the (far fewer) members and sorted by email.
+def _member_rows(rows: QuerySet[Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Rows by member, sorted by email, and their totals (a member is one row, so the rows add up exactly).
 
-    Joining first would make the database sort every roll-up row by email
-    (about 72k for a month of 2,000 members), which dominated this report.
+    Summed by user id first, then joined to the (far fewer) members: joining first would make the
+    database sort every roll-up row by email.
     """
-    sums = {row["user_id"]: row for row in rows.values("user_id").annotate(**_sums()).order_by()}
-    members = User.objects.filter(pk__in=list(sums)).only("email", "nickname").order_by("email", "pk")
+    sql, params = rows.values("user_id").annotate(**_sums()).order_by().query.sql_with_params()
+    quote = connection.ops.quote_name
+    sums = ", ".join(f"per_member.{quote('sum_' + name)}" for name in METRICS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT member.id, member.email, member.nickname, {sums} FROM ({sql}) AS per_member "
+            f"JOIN {quote(User._meta.db_table)} AS member ON member.id = per_member.{quote('user_id')} "
+            "ORDER BY member.email, member.id",
+            params,
+        )
+        found = cursor.fetchall()
     report_rows = []
-    for member in members:
-        metrics = _metrics({**sums[member.pk], "sum_active_members": None})
+    totals = dict.fromkeys((*METRICS, "active_members"), 0)
+    for pk, email, nickname, *counts in found:
+        metrics = dict(zip(METRICS, (int(count or 0) for count in counts), strict=True))
         metrics["active_members"] = int(metrics["requests"] + metrics["refused"] + metrics["failed"] > 0)
-        report_rows.append({"member": {"id": member.pk, "email": member.email, "nickname": member.nickname}, **metrics})
-    return report_rows
+        for name, value in metrics.items():
+            totals[name] += value
+        report_rows.append({"member": {"id": pk, "email": email, "nickname": nickname}, **metrics})
+    return report_rows, totals
 
 
-def _dimension(by: str, row: dict[str, Any]) -> dict[str, Any]:
-    if by == "group":
-        return {"group": {"id": row["group_id"], "name": row["group_name"]}}
-    return {by: row[by]}
+def _counts(values: tuple[Any, ...]) -> dict[str, int]:
+    return {name: int(value or 0) for name, value in zip((*METRICS, "active_members"), values, strict=True)}
 
 
 def _metrics(row: dict[str, Any]) -> dict[str, int]:
-    return {name: row[f"sum_{name}"] or 0 for name in (*METRICS, "active_members")}
+    return {name: int(row[f"sum_{name}"] or 0) for name in (*METRICS, "active_members")}

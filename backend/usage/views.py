@@ -32,6 +32,7 @@ class UsageQuerySerializer(serializers.Serializer):
     member = serializers.RegexField(r"^(me|[1-9][0-9]{0,18})$", required=False)
     model = serializers.CharField(required=False, max_length=200)
     source = serializers.ChoiceField(choices=["web", "gateway"], required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=10_000)
     format = serializers.ChoiceField(choices=["json", "csv"], default="json")
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -84,6 +85,9 @@ class UsageView(APIView):
             OpenApiParameter("member", str, description="Only this member (an id, or `me`)"),
             OpenApiParameter("model", str),
             OpenApiParameter("source", str, enum=["web", "gateway"]),
+            OpenApiParameter(
+                "limit", int, description="Only this many rows, those with the most requests first (totals: all)"
+            ),
             OpenApiParameter("format", str, enum=["json", "csv"], description="`csv` downloads the same rows"),
         ],
         responses={
@@ -99,7 +103,7 @@ class UsageView(APIView):
         data = params.validated_data
         query = UsageQuery(
             start=data["from"], end=data["to"], by=data["by"], group_id=data.get("group"),
-            member=data.get("member"), model=data.get("model"), source=data.get("source"),
+            member=data.get("member"), model=data.get("model"), source=data.get("source"), limit=data.get("limit"),
         )  # fmt: skip
         report = usage_report(user=request.user, query=query)
         if data["format"] == "csv":

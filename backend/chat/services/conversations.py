@@ -6,11 +6,13 @@ lifecycle (chat.services.calls), which /v1 shares.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from rest_framework import exceptions
 
@@ -169,7 +171,22 @@ CURRENT_LEAF = object()
 
 
 def _messages(conversation: Conversation) -> list[Message]:
-    return list(conversation.messages.all())  # whole rows: the one answered is serialized in the stream, off any thread
+    """The conversation's messages, a flat one (a /v1 call's record) first made one branch.
+
+    A flat conversation's messages name no parent. Before the web app branches it (a send, an edit, a
+    regeneration, a switch), each is linked to the one before, so the whole record is the context the
+    model is sent and the tree holds from then on.
+    """
+    messages = list(conversation.messages.all())  # whole rows: one is serialized in the stream, off any thread
+    if conversation.current_leaf_id is None and len(messages) > 1 and all(m.parent_id is None for m in messages):
+        first = min(m.pk for m in messages)
+        previous = Message.objects.filter(conversation=conversation, pk__lt=OuterRef("pk")).order_by("-pk")
+        Message.objects.filter(conversation=conversation, parent__isnull=True).exclude(pk=first).update(
+            parent_id=Subquery(previous.values("pk")[:1])
+        )
+        for before, message in itertools.pairwise(sorted(messages, key=lambda m: m.pk)):
+            message.parent_id = before.pk
+    return messages
 
 
 def _turns(path: list[Message]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from chat.services.conversations import conversation_create, message_send
 from chat.tests.helpers import counted, send, start_conversation
 from chat.tests.test_concurrency_http import post_json
 from conftest import client_for, make_member
+from gateway.services import api_key_create
 
 
 def detail(api, conversation_id: int) -> dict:
@@ -190,3 +191,36 @@ def test_twenty_edits_and_regenerations_at_once_keep_the_tree_whole(live_uvicorn
     while node.parent_id is not None:
         node, depth = messages[node.parent_id], depth + 1
     assert node.content == "A" and depth == 3
+
+
+@pytest.fixture
+def gateway_record(member, upstream, live_uvicorn):
+    """A /v1 call's record: three turns sent, one answer; its messages name no parent (a flat conversation)."""
+    _, secret = api_key_create(user=member, name="record")
+    said = (("user", "one"), ("assistant", "two"), ("user", "three"))
+    turns = [{"role": role, "content": text} for role, text in said]
+    status, _, body = post_json(
+        f"{live_uvicorn.url}/v1/chat/completions", secret, {"model": "fake-model", "messages": turns}
+    )
+    assert status == 200, body
+    conversation = Completion.objects.get().conversation
+    assert conversation.current_leaf_id is None
+    return {"id": conversation.pk, "answer": body["choices"][0]["message"]["content"]}
+
+
+def test_a_web_message_after_a_v1_record_sends_the_whole_record(api, upstream, gateway_record):
+    sent = send(api, gateway_record["id"], "four")
+    assert sent.status_code == 201, sent.json()
+    assert sent_to_model(upstream) == ["one", "two", "three", gateway_record["answer"], "four"]
+    answer = sent.json()["assistant_message"]["content"]
+    record = ["one", "two", "three", gateway_record["answer"]]
+    assert branch(detail(api, gateway_record["id"])) == [*record, "four", answer]
+
+
+def test_regenerating_a_v1_records_answer_sends_the_whole_record(api, upstream, gateway_record):
+    answer_id = Message.objects.filter(conversation_id=gateway_record["id"], role="assistant").last().pk
+    again = api.post(f"/api/conversations/{gateway_record['id']}/messages/{answer_id}/regenerate", format="json")
+    assert again.status_code == 201, again.json()
+    assert sent_to_model(upstream) == ["one", "two", "three"]
+    conversation = detail(api, gateway_record["id"])
+    assert branch(conversation) == ["one", "two", "three", again.json()["assistant_message"]["content"]]

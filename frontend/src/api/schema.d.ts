@@ -4756,6 +4756,8 @@ export interface operations {
                 from?: string;
                 /** @description Only this group's members */
                 group?: number;
+                /** @description Only this many rows, those with the most requests first (totals: all) */
+                limit?: number;
                 /** @description Only this member (an id, or `me`) */
                 member?: string;
                 model?: string;

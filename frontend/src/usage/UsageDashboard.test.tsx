@@ -112,7 +112,7 @@ describe("the usage dashboard", () => {
     fireEvent.change(screen.getByLabelText("From"), { target: { value: "2026-11-05" } });
     expect(screen.getByRole("alert").textContent).toContain("The start must not be after the end");
     fireEvent.change(screen.getByLabelText("From"), { target: { value: "2026-10-30" } });
-    await waitFor(() => expect(calls.some((c) => c.path === "/api/usage?from=2026-10-30&to=2026-11-03&by=member&group=8")).toBe(true));
+    await waitFor(() => expect(calls.some((c) => c.path === "/api/usage?from=2026-10-30&to=2026-11-03&by=member&group=8&limit=10")).toBe(true));
     expect(screen.queryByRole("alert")).toBeNull();
 
     fireEvent.change(screen.getByLabelText("Rows by"), { target: { value: "member" } });

@@ -4,7 +4,7 @@
  * was hit, failures, and the same report as a CSV file. Loaded (with its charts) only when opened.
  *
  * The API groups by one dimension at a time, so the page asks for: by=day (the totals per day), by=model
- * (which models, most used first), by=member (the top ten), and then by=day&model=X for the five most
+ * (which models, most used first), by=member&limit=10 (the top ten), and then by=day&model=X for the five most
  * used models only; whatever the rest did is the day's total less those five ("other models"). With a
  * single model no per-model call is needed. That is 3 to 8 small requests, all but the last ones at once,
  * each answered from the daily roll-up.
@@ -33,6 +33,9 @@ interface DashboardData {
   rest: boolean;
 }
 
+/** The members the page lists; the server sends only these, not every member of a large school. */
+const TOP_MEMBERS = 10;
+
 const PRESETS = [
   { days: 7, key: "last7" },
   { days: 30, key: "last30" },
@@ -44,14 +47,14 @@ async function loadDashboard(from: string, to: string, group: number | null): Pr
   const [daily, byModel, byMember] = await Promise.all([
     usage({ ...base, by: "day" }),
     usage({ ...base, by: "model" }),
-    usage({ ...base, by: "member" }),
+    usage({ ...base, by: "member", limit: TOP_MEMBERS }),
   ]);
   const { shown, rest } = chartedModels(byModel.rows);
   const single = shown.length === 1 && !rest ? shown[0] : null;
   const models = single
     ? [{ model: single, rows: daily.rows }]
     : await Promise.all(shown.map(async (model) => ({ model, rows: (await usage({ ...base, by: "day", model })).rows })));
-  return { daily, members: topMembers(byMember.rows, 10), models, single, rest };
+  return { daily, members: topMembers(byMember.rows, TOP_MEMBERS), models, single, rest };
 }
 
 export default function UsageDashboard() {
@@ -243,7 +246,7 @@ function Dashboard({ me, timeZone }: { me: Me; timeZone?: string }) {
               </div>
               <section className="panel usage-members" aria-labelledby="top-members">
                 <h2 id="top-members">{t("topMembers")}</h2>
-                <p className="muted small">{t("topMembersNote", { count: 10 })}</p>
+                <p className="muted small">{t("topMembersNote", { count: TOP_MEMBERS })}</p>
                 {report.data.members.length === 0 ? (
                   <p className="muted">{t("noMembers")}</p>
                 ) : (

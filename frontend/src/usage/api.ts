@@ -27,6 +27,8 @@ export interface UsageQuery {
   member?: number | "me";
   model?: string;
   source?: "web" | "gateway";
+  /** Only this many rows, the most requests first (the totals still cover every row). */
+  limit?: number;
 }
 
 export function usagePath(query: UsageQuery, format: "json" | "csv" = "json"): string {
@@ -35,6 +37,7 @@ export function usagePath(query: UsageQuery, format: "json" | "csv" = "json"): s
   if (query.member != null) params.set("member", String(query.member));
   if (query.model != null) params.set("model", query.model);
   if (query.source) params.set("source", query.source);
+  if (query.limit != null) params.set("limit", String(query.limit));
   if (format === "csv") params.set("format", "csv");
   return `/api/usage?${params}`;
 }
