@@ -65,8 +65,9 @@ class UsageModelDay(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "day", "model"], name="usage_model_day_user_day_model")]
-        # In (model, day, user) order, so a model's days are read already grouped by day and member.
-        indexes = [models.Index(fields=["model", "day", "user"], include=COUNTS, name="usage_model_day_model_day_user")]
+        # Day first, so a range is read once for every model (by=model) or one (by=day&model=…); the
+        # members come sorted within each day and model, ready to be grouped.
+        indexes = [models.Index(fields=["day", "model", "user"], include=COUNTS, name="usage_model_day_day_model_user")]
         ordering = ["day", "user_id", "model"]
 
     def __str__(self) -> str:

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['day', 'user_id', 'model'],
-                'indexes': [models.Index(fields=['model', 'day', 'user'], include=('requests', 'refused', 'failed', 'prompt_tokens', 'completion_tokens'), name='usage_model_day_model_day_user')],
+                'indexes': [models.Index(fields=['day', 'model', 'user'], include=('requests', 'refused', 'failed', 'prompt_tokens', 'completion_tokens'), name='usage_model_day_day_model_user')],
                 'constraints': [models.UniqueConstraint(fields=('user', 'day', 'model'), name='usage_model_day_user_day_model')],
             },
         ),
