@@ -51,12 +51,29 @@ def _address(value: str) -> str | None:
         return None
 
 
+def address_block(ip: str) -> str:
+    """What a per-address limit counts: an IPv4 address, or the /64 an IPv6 address is in.
+
+    An IPv6 host is usually given a whole /64 and can take a new address in it at will,
+    so counting single IPv6 addresses would give it a fresh allowance per address.
+    """
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:203.0.113.5 is an IPv4 client
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def _keys(email: str, ip: str) -> list[tuple[str, int]]:
     """The cache keys of the account's and the address's counts, with their limits."""
     account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
     return [
         (f"login-failures:account:{account}", settings.HARUCHAT_LOGIN_MAX_FAILURES),
-        (f"login-failures:ip:{ip}", settings.HARUCHAT_LOGIN_MAX_FAILURES_PER_IP),
+        (f"login-failures:ip:{address_block(ip)}", settings.HARUCHAT_LOGIN_MAX_FAILURES_PER_IP),
     ]
 
 

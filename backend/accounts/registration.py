@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from rest_framework import exceptions, status
 
+from accounts.login_attempts import address_block
 from common.errors import ApiError
 from common.window_counts import window_count_down, window_count_up, window_retry_after
 
@@ -71,7 +72,7 @@ def registration_check(*, email: str | None, invite_code: str | None = None) -> 
 
 
 def _count_key(ip: str) -> str:
-    return f"signups:ip:{ip}"
+    return f"signups:ip:{address_block(ip)}"
 
 
 @contextmanager

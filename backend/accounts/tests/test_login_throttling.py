@@ -58,3 +58,12 @@ def test_behind_a_proxy_the_configured_header_names_the_client(settings):
         "/api/auth/login", {"email": "y@e.com", "password": "g"}, format="json", HTTP_X_FORWARDED_FOR="198.51.100.7"
     )
     assert other.status_code == 401  # a different client behind the same proxy is not paused
+
+
+def test_an_ipv6_guesser_rotating_within_its_64_is_paused_as_one_address(settings):
+    settings.HARUCHAT_LOGIN_MAX_FAILURES_PER_IP = 4
+    make_member(email="victim@example.com", nickname="v")
+    for n in range(4):
+        assert login(f"nobody{n}@example.com", "guess", ip=f"2001:db8:66:1::{n + 1:x}").status_code == 401
+    assert login("victim@example.com", PASSWORD, ip="2001:db8:66:1:dead:beef::1").status_code == 429
+    assert login("victim@example.com", PASSWORD, ip="2001:db8:66:2::1").status_code == 200

@@ -30,6 +30,16 @@ def test_one_address_gets_a_few_sign_ups_then_429_with_retry_after(anon, setting
 
 
 @pytest.mark.django_db
+def test_ipv6_addresses_are_counted_by_their_64_so_rotating_within_it_gains_nothing(anon, settings):
+    settings.HARUCHAT_SIGNUP_MAX_PER_IP = 2
+    rotated = ["2001:db8:7:1::1", "2001:db8:7:1:ffff:1:2:3", "2001:db8:7:1:aaaa::9"]
+    assert [signup(anon, f"v6-{n}@example.com", address=a).status_code for n, a in enumerate(rotated)] == [
+        201, 201, 429,
+    ]  # fmt: skip
+    assert signup(anon, "next-door@example.com", address="2001:db8:7:2::1").status_code == 201  # another /64
+
+
+@pytest.mark.django_db
 def test_a_refused_sign_up_does_not_use_up_the_addresss_allowance(anon, settings):
     settings.HARUCHAT_SIGNUP_MAX_PER_IP = 2
     assert signup(anon, "weak@example.com", password="123").status_code == 400
