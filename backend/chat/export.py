@@ -75,7 +75,22 @@ def export_markdown(*, user: User, conversations: Iterable[Conversation]) -> str
         if len(shown) < len(messages):
             lines += [f"_The branch shown last; {len(messages) - len(shown)} more message(s) on other branches "
                       "are in the JSON export._", ""]  # fmt: skip
+        calls = {call.pk: call for call in conversation.completions.all()}
         for message in shown:
             who = "Member" if message.role == "user" else "Assistant"
             lines += [f"### {who} · {message.created_at:%Y-%m-%d %H:%M}", "", message.content, ""]
+            lines += _tool_calls(calls.get(message.completion_id))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _tool_calls(call: Completion | None) -> list[str]:
+    """The functions an answer asked to call (a /v1 tool call has no text, so the transcript says what it did)."""
+    reply = getattr(call, "reply", None) if call is not None else None
+    if reply is None:
+        return []
+    lines = []
+    for choice in reply.choices.all():
+        for tool_call in choice.extra.get("message", {}).get("tool_calls") or []:
+            function = tool_call.get("function") or {}
+            lines.append(f"- Tool call: `{function.get('name', '?')}({function.get('arguments', '')})`")
+    return [*lines, ""] if lines else []

@@ -10,7 +10,7 @@ import pytest
 
 from chat.models import Completion, Conversation
 from chat.records import rebuild_request, rebuild_response
-from conftest import make_member
+from conftest import client_for, make_member
 from gateway.services import api_key_create
 from quota.models import DailyUsage
 
@@ -215,3 +215,13 @@ def test_a_stream_mixing_indexed_and_unindexed_tool_call_deltas_is_assembled(sdk
         assembler.feed({"id": "x", "choices": [{"index": 0, "delta": delta}]})
     calls = assembler.response()["choices"][0]["message"]["tool_calls"]
     assert [c["function"]["name"] for c in calls] == ["f", "g"]
+
+
+def test_the_markdown_export_says_which_tools_an_answer_called(sdk, upstream):
+    sdk.chat.completions.create(
+        model="fake-model", messages=[{"role": "user", "content": "weather in Seoul?"}], tools=[WEATHER]
+    )
+    conversation = Conversation.objects.get(user=sdk.member)
+    response = client_for(sdk.member).get(f"/api/conversations/{conversation.pk}/export?format=markdown")
+    assert response.status_code == 200
+    assert '- Tool call: `weather({"city": "fake city"})`' in response.content.decode()
