@@ -1,4 +1,5 @@
-"""Forgotten passwords: a single-use, expiring link sent through Django's email backend.
+"""Forgotten passwords: a single-use, expiring link sent through Django's email backend (and the
+longer-lived set-password link an import gives the members it creates).
 
 The token is Django's own (`default_token_generator`): it is bound to the
 member's current password hash and last login, so it stops working once used
@@ -13,6 +14,7 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.mail import send_mail
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -40,6 +42,24 @@ def password_reset_token(*, user: User) -> str:
 def password_reset_link(*, user: User, web_app_url: str) -> str:
     """The web app's page that sets a new password with this member's token."""
     return f"{web_app_url}#/reset/{password_reset_token(user=user)}"
+
+
+WELCOME_SALT = "haruchat.accounts.welcome-link"
+
+
+def welcome_link(*, user: User, web_app_url: str) -> str:
+    """A set-password link for a member an operator's import created, on the same page as a reset link.
+
+    Handed out to a class, so it lasts HARUCHAT_WELCOME_LINK_SECONDS (a week by default) rather than a
+    reset link's hour; still single-use: it is bound to the password and last login, which setting the
+    password (or logging in) changes.
+    """
+    token = signing.dumps({"id": user.pk, "state": _password_state(user)}, salt=WELCOME_SALT)
+    return f"{web_app_url}#/reset/{token}"
+
+
+def _password_state(user: User) -> str:
+    return hashlib.sha256(f"{user.password}|{user.last_login}".encode()).hexdigest()[:32]
 
 
 def password_reset_request(*, email: str, web_app_url: str) -> None:
@@ -85,6 +105,8 @@ def password_reset_confirm(*, token: str, password: str) -> User:
 
 
 def _token_user(token: str) -> User | None:
+    if ":" in token:  # signing's separator: a welcome link's token
+        return _welcome_token_user(token)
     uid, _, django_token = token.partition(".")
     try:
         pk = int(force_str(urlsafe_base64_decode(uid)))
@@ -92,5 +114,16 @@ def _token_user(token: str) -> User | None:
         return None
     user = User.objects.filter(pk=pk, is_active=True).first()
     if user is None or not default_token_generator.check_token(user, django_token):
+        return None
+    return user
+
+
+def _welcome_token_user(token: str) -> User | None:
+    try:
+        data = signing.loads(token, salt=WELCOME_SALT, max_age=settings.HARUCHAT_WELCOME_LINK_SECONDS)
+    except signing.BadSignature:  # also when expired
+        return None
+    user = User.objects.filter(pk=data.get("id"), is_active=True).first() if isinstance(data, dict) else None
+    if user is None or data.get("state") != _password_state(user):
         return None
     return user

@@ -272,6 +272,8 @@ HARUCHAT_OPERATOR_READS_HISTORY = env.bool("HARUCHAT_OPERATOR_READS_HISTORY", de
 # path names a callable (user, link, group) that also sends it, e.g. "groups.imports.welcome_by_email"
 # (through the mail settings below). Empty: nothing is sent.
 HARUCHAT_IMPORT_WELCOME_HOOK = env.str("HARUCHAT_IMPORT_WELCOME_HOOK", default="")
+# How long that link works: a week, as it is handed out to a class (a reset link lasts PASSWORD_RESET_TIMEOUT).
+HARUCHAT_WELCOME_LINK_SECONDS = env.int("HARUCHAT_WELCOME_LINK_SECONDS", default=7 * 24 * 3600)
 # The client's address behind reverse proxies: how many are in front of the app, each
 # appending the address it saw to X-Forwarded-For (deploy/nginx.conf, deploy/Caddyfile: 1).
 # The client is the N-th entry from the right; anything the client itself sent stays to the

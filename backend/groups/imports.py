@@ -32,7 +32,7 @@ from django.utils.module_loading import import_string
 from rest_framework import status
 
 from accounts.models import User, normalize_email
-from accounts.password_reset import password_reset_link
+from accounts.password_reset import welcome_link
 from accounts.registration import registration_allows_email, registration_domains
 from common.errors import ApiError
 from groups.models import Group, Membership
@@ -235,7 +235,7 @@ def import_run(*, group: Group, text: str, by_admin: bool, web_app_url: str, dry
     welcomes = []
     for row in rows:
         if row.action == CREATED:
-            row.set_password_url = password_reset_link(user=row.user, web_app_url=web_app_url)
+            row.set_password_url = welcome_link(user=row.user, web_app_url=web_app_url)
             welcomes.append((row.user, row.set_password_url))
     transaction.on_commit(lambda: _welcome_all(welcomes, group))
     return rows
@@ -271,14 +271,14 @@ def _welcome_all(welcomes: list[tuple[User, str]], group: Group) -> None:
 
 def welcome_by_email(user: User, link: str, group: Group) -> None:
     """A welcome hook: mail the new member their link through Django's email backend (HARUCHAT_EMAIL_URL)."""
-    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+    days = max(settings.HARUCHAT_WELCOME_LINK_SECONDS // 86400, 1)
     send_mail(
         subject=f"Your haruchat account for {group.name} / {group.name} haruchat 계정",
         message=(
             f"An account on haruchat was made for you ({user.email}) in the group {group.name}.\n"
-            f"Choose your password here within {minutes} minutes (the link works once):\n\n{link}\n\n"
+            f"Choose your password here within {days} day(s) (the link works once):\n\n{link}\n\n"
             f"haruchat에 {group.name} 그룹의 계정({user.email})이 만들어졌습니다.\n"
-            f"{minutes}분 안에 아래 링크에서 비밀번호를 정하세요 (한 번만 쓸 수 있습니다):\n\n{link}\n"
+            f"{days}일 안에 아래 링크에서 비밀번호를 정하세요 (한 번만 쓸 수 있습니다):\n\n{link}\n"
         ),
         from_email=None,
         recipient_list=[user.email],

@@ -152,6 +152,17 @@ def test_the_link_sets_the_new_members_password_once(school, anon):
     assert anon.post("/api/auth/login", login, format="json").status_code == 200
 
 
+def test_the_link_outlives_a_reset_links_hour_but_not_its_own_lifetime(school, anon, settings):
+    report = _import(client_for(school.operator_a), school.class_a, "email,nickname\nlee@school.example,Lee\n").json()
+    body = {"token": report["rows"][0]["set_password_url"].split("#/reset/")[1], "password": "a long pass phrase"}
+    settings.HARUCHAT_WELCOME_LINK_SECONDS = -1  # as though its week were over
+    assert anon.post("/api/auth/password-reset/confirm", body, format="json").status_code == 400
+    settings.HARUCHAT_WELCOME_LINK_SECONDS, settings.PASSWORD_RESET_TIMEOUT = 3600, -1  # a reset link's hour over
+    assert anon.post("/api/auth/password-reset/confirm", body, format="json").status_code == 204
+    forged = {**body, "token": body["token"][:-2] + ("AA" if not body["token"].endswith("AA") else "BB")}
+    assert anon.post("/api/auth/password-reset/confirm", forged, format="json").status_code == 400
+
+
 def test_the_file_comes_as_text_csv_as_a_form_upload_or_in_json(world):
     operator, group = client_for(world.operator_a), world.class_a
     url = f"/api/groups/{group.pk}/members/import?dry_run=true"
