@@ -238,6 +238,7 @@ describe("ConversationPage", () => {
     expect(follow).toMatchObject({ method: "GET", path: "/api/conversations/7/messages/2/stream" });
     expect(follow.headers.get("Last-Event-ID")).toBe("9");
     expect(screen.getByTestId("streaming").textContent).toBe("Once upon");
+    expect(document.querySelector("ol.messages")!.getAttribute("aria-busy")).toBe("true"); // read out once it is whole
     expect(screen.getByRole("button", { name: "Stop" })).toBeTruthy();
     expect((screen.getByRole("button", { name: "Edit message" }) as HTMLButtonElement).disabled).toBe(true);
 
@@ -250,6 +251,7 @@ describe("ConversationPage", () => {
     });
     await waitFor(() => expect(screen.queryByTestId("streaming")).toBeNull());
     expect(shownTexts()).toEqual(["Tea?", "Once upon a time."]);
+    expect(document.querySelector("ol.messages")!.getAttribute("aria-busy")).toBe("false");
     expect(screen.getByRole("button", { name: "Send" })).toBeTruthy();
   });
 

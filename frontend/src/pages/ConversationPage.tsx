@@ -121,7 +121,8 @@ export function ConversationPage() {
         <h1>{title ?? t("loading")}</h1>
         {conversation && <span className="muted">{conversation.model}</span>}
       </header>
-      <ol className="messages" aria-live="polite">
+      {/* Busy while an answer streams: a screen reader then reads the finished answer once, not every piece. */}
+      <ol className="messages" aria-live="polite" aria-busy={busy}>
         {/* Keyed by depth: a message's place stays when another version is shown, and so does the focus. */}
         {branch.map((message, depth) => (
           <ChatMessage
