@@ -2,7 +2,8 @@
  * Reading and writing comfort in real headless Chromium against a real backend on the embedded model:
  * the tab and the header follow the conversation's title, a code block in an answer is coloured (its
  * highlighter downloaded only then) and copied, an answer is copied whole, and the theme follows the
- * system until the member picks one, which a reload remembers, on a desktop and on a phone.
+ * system until the member picks one, which a reload remembers (applied before the app's code arrives, so
+ * no flash), on a desktop and on a phone.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -115,6 +116,23 @@ describe("reading and writing comfort", () => {
     expect(await page.getByRole("radio", { name: "Dark" }).isChecked()).toBe(true);
     expect(await background(page)).toBe(DARK_BG);
     await screenshot(page, "comfort-code-dark-desktop");
+
+    // The stored choice is on the page before the app's code has arrived: no light flash on a dark load.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/assets\/index-[^/]*\.js$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    const reloaded = page.reload();
+    await page.waitForFunction(() => document.readyState !== "loading" || document.documentElement.dataset.theme);
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+    expect(await page.locator(".sidebar").count()).toBe(0); // the app itself is still on its way
+    expect(await background(page)).toBe(DARK_BG);
+    release();
+    await reloaded;
+    await page.unroute(/\/assets\/index-[^/]*\.js$/);
+    await page.locator(".code-block .hljs-keyword").first().waitFor();
 
     // The radio buttons work from the keyboard: arrows move the choice.
     await page.getByRole("radio", { name: "Dark" }).focus();
