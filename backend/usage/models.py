@@ -13,7 +13,20 @@ from django.db import models
 COUNTS = ["requests", "refused", "failed", "prompt_tokens", "completion_tokens"]
 
 
-class UsageDay(models.Model):
+class UsageCounts(models.Model):
+    """What every roll-up counts, per row."""
+
+    requests = models.PositiveIntegerField(default=0, help_text="Requests counted against the allowance.")
+    refused = models.PositiveIntegerField(default=0, help_text="Requests refused: allowance or budget spent (429).")
+    failed = models.PositiveIntegerField(default=0, help_text="Calls that failed (given back, not counted).")
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class UsageDay(UsageCounts):
     """One member's usage on one day with one model, assistant and source: the detailed roll-up."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_days")
@@ -22,11 +35,6 @@ class UsageDay(models.Model):
     # The web conversation's assistant; "" for /v1 calls, which have none.
     assistant = models.CharField(max_length=50, blank=True, default="")
     source = models.CharField(max_length=20)  # chat.Conversation.Source: web or gateway
-    requests = models.PositiveIntegerField(default=0, help_text="Requests counted against the allowance.")
-    refused = models.PositiveIntegerField(default=0, help_text="Requests refused: allowance or budget spent (429).")
-    failed = models.PositiveIntegerField(default=0, help_text="Calls that failed (given back, not counted).")
-    prompt_tokens = models.PositiveBigIntegerField(default=0)
-    completion_tokens = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -34,20 +42,15 @@ class UsageDay(models.Model):
                 fields=["user", "day", "model", "assistant", "source"], name="usage_day_user_day_model_assistant_source"
             )
         ]
-        # The dashboard's reports read these without touching the table (index-only scans on PostgreSQL,
-        # already in the order they group by); SQLite ignores `include` and keeps the key columns.
-        indexes = [
-            models.Index(fields=["day", "user"], name="usage_day_day_user"),
-            models.Index(fields=["model", "day"], include=["user", *COUNTS], name="usage_day_model_day"),
-            models.Index(fields=["user", "day"], include=COUNTS, name="usage_day_user_day"),
-        ]
+        # Only reports by assistant or source read this roll-up (the others read the smaller ones below).
+        indexes = [models.Index(fields=["day", "user"], name="usage_day_day_user")]
         ordering = ["day", "user_id"]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.day} {self.model}/{self.assistant or '-'}/{self.source}: {self.requests}"
 
 
-class UsageModelDay(models.Model):
+class UsageModelDay(UsageCounts):
     """One member's usage on one day with one model, assistants and sources together: UsageDay summed.
 
     For the reports that split or filter by model alone: with the model fixed there is one row per
@@ -57,11 +60,6 @@ class UsageModelDay(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_model_days")
     day = models.DateField(help_text="The day in HARUCHAT_QUOTA_TZ (the quota's day).")
     model = models.CharField(max_length=200)
-    requests = models.PositiveIntegerField(default=0)
-    refused = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    prompt_tokens = models.PositiveBigIntegerField(default=0)
-    completion_tokens = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "day", "model"], name="usage_model_day_user_day_model")]
@@ -74,7 +72,7 @@ class UsageModelDay(models.Model):
         return f"{self.user_id} {self.day} {self.model}: {self.requests}"
 
 
-class UsageMemberDay(models.Model):
+class UsageMemberDay(UsageCounts):
     """One member's usage on one day, all models together: the member's UsageDay rows of that day, summed.
 
     Kept beside UsageDay (usage.ledger writes all three in the same statement batch) for the reports
@@ -84,11 +82,6 @@ class UsageMemberDay(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_member_days")
     day = models.DateField(help_text="The day in HARUCHAT_QUOTA_TZ (the quota's day).")
-    requests = models.PositiveIntegerField(default=0)
-    refused = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    prompt_tokens = models.PositiveBigIntegerField(default=0)
-    completion_tokens = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "day"], name="usage_member_day_user_day")]
