@@ -6,13 +6,15 @@ to be under way: chat.services.leases), model calls left "in progress" by a
 process that is gone are closed and refunded at start-up and every
 HARUCHAT_CALL_SWEEP_SECONDS, on SQLite the write-ahead log is checkpointed
 every second off the request path, and at shutdown the model provider's
-connections are closed.
+connections are closed. At start-up, what the process has built so far is
+frozen out of garbage collection (`freeze_start_up_objects`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import Callable
@@ -79,6 +81,20 @@ async def renew_lease_forever() -> None:
         await upkeep(lease_renew, "could not renew this process's lease")
 
 
+def freeze_start_up_objects() -> None:
+    """Leave what start-up made (Django, the apps, every view and URL pattern) out of garbage collection.
+
+    Those objects live as long as the process, yet every full collection walked them all, pausing the
+    request that set it off (docs/benchmarks.md: one usage report in fifty waited some 80 ms).
+    Frozen, a full collection only walks what requests made since.
+    """
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018  (imports every view now, so they are frozen too)
+    gc.collect()  # what start-up left as garbage goes first, rather than being kept for good
+    gc.freeze()
+
+
 def background_tasks() -> list[asyncio.Task]:
     """What runs beside the requests: the lease's renewals, the stale-call sweep, and SQLite's checkpoints."""
     from django.conf import settings
@@ -102,6 +118,7 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if message["type"] == "lifespan.startup":
             # Before the first request, so its calls carry the lease; failing that, the first renewal takes one.
             await upkeep(lease_take, "could not take a lease; calls go without one until the next renewal")
+            freeze_start_up_objects()
             tasks = background_tasks()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
