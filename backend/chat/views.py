@@ -331,7 +331,10 @@ class AnswerStopView(APIView):
     @extend_schema(
         request=None,
         responses={
-            202: MessageOutputSerializer,
+            202: OpenApiResponse(
+                MessageOutputSerializer,
+                description="`stopping`; or `interrupted` (ended now) when no live process was writing it",
+            ),
             404: OpenApiResponse(ErrorSerializer),
             409: OpenApiResponse(ErrorSerializer, description="The answer has already ended (not_generating)"),
         },

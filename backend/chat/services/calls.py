@@ -484,7 +484,7 @@ def _refunded(reservation: Reservation) -> QuotaStatus:
     return dataclasses.replace(before, used=max(before.used - 1, 0), tokens=tokens)
 
 
-def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:
+def calls_close_stale(*, older_than: dt.timedelta | None = None, completion_id: int | None = None) -> int:
     """Close calls left in progress by a process that is gone, and give their requests back.
 
     A process renews its lease while it runs (chat.services.leases), so a
@@ -496,7 +496,8 @@ def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:
     take: HARUCHAT_STALE_CALL_SECONDS, or `older_than`. Each is failed as
     `abandoned`, having produced nothing stored, and refunded in the same
     transaction by the sweep whose conditional UPDATE closed it, so with a
-    sweep in every process it is still refunded once.
+    sweep in every process it is still refunded once. `completion_id` looks
+    at that call alone (a Stop for an answer no live process is writing).
     """
     age = older_than if older_than is not None else dt.timedelta(seconds=settings.HARUCHAT_STALE_CALL_SECONDS)
     leases = ProcessLease.objects.filter(pk=OuterRef("lease_id"))
@@ -507,6 +508,8 @@ def calls_close_stale(*, older_than: dt.timedelta | None = None) -> int:
     )
     own = lease_held()
     candidates = Completion.objects.filter(abandoned)
+    if completion_id is not None:
+        candidates = candidates.filter(pk=completion_id)
     if own is not None:
         candidates = candidates.exclude(lease_id=own)
     closed = 0

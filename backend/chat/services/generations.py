@@ -33,7 +33,7 @@ from chat.models import Completion, Message
 from chat.records import unstorable_replaced
 from chat.serializers import MessageOutputSerializer
 from chat.services.call_stream import Delta, Finished, call_stream
-from chat.services.calls import GENERATING, PreparedCall
+from chat.services.calls import GENERATING, PreparedCall, calls_close_stale
 from chat.services.titles import conversation_title_write_unit, title_wanted
 from common.db import in_db, in_db_finishing
 from common.errors import ApiError
@@ -151,7 +151,8 @@ def _answer_flush(answer_id: int, text: str | None) -> str | None:
 
 
 def answer_stop(*, answer: Message) -> Message:
-    """Ask the answer's generation to stop: at once in this process, within a flush interval in another."""
+    """Ask the answer's generation to stop: at once in this process, within a flush interval in another;
+    if the process writing it is gone, the answer ends at once (interrupted, with its text)."""
     stopped = Message.objects.filter(pk=answer.pk, status=Message.Status.GENERATING).update(
         status=Message.Status.STOPPING
     )
@@ -160,6 +161,11 @@ def answer_stop(*, answer: Message) -> Message:
     generation = _live.get(answer.pk)
     if generation is not None:
         generation.loop.call_soon_threadsafe(generation.stop.set)
+    elif answer.completion_id is not None and calls_close_stale(completion_id=answer.completion_id):
+        # Its process is gone (the call's lease expired): closed now, rather than at the next sweep, so the
+        # member sees it end at once, interrupted with the text it had.
+        answer.refresh_from_db(fields=["status"])
+        return answer
     answer.status = Message.Status.STOPPING
     return answer
 

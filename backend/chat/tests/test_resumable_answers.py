@@ -12,8 +12,9 @@ import time
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
+from django.utils import timezone
 
-from chat.models import Completion, Message
+from chat.models import Completion, Message, ProcessLease
 from chat.selectors import assistant_default
 from chat.services.calls import answer_placeholder_create, calls_close_stale
 from chat.services.conversations import conversation_create, message_prepare
@@ -224,3 +225,36 @@ def test_ids_past_any_database_integer_are_404(api, upstream, path):
     assert method(f"/api/conversations/{huge}/messages/{huge}/{path}").status_code == 404
     mine = start_conversation(api)["id"]
     assert method(f"/api/conversations/{mine}/messages/{huge * 10}/{path}").status_code == 404
+
+
+def test_stopping_an_answer_whose_process_is_gone_ends_it_at_once(db, upstream, builtin_assistants):
+    """No process is writing it (its lease expired): Stop closes the call then, not at the next sweep."""
+    member = make_member()
+    conversation = conversation_create(user=member, assistant=assistant_default())
+    call = answer_placeholder_create(
+        call=message_prepare(user=member, conversation=conversation, content="hi", stream=True)
+    )
+    now = timezone.now()
+    gone = ProcessLease.objects.create(host="elsewhere", pid=4242, started_at=now, expires_at=now - dt.timedelta(1))
+    Completion.objects.filter(pk=call.completion.pk).update(lease=gone)
+    Message.objects.filter(pk=call.answer_id).update(content="the text so far")
+    stopped = client_for(member).post(f"/api/conversations/{conversation.pk}/messages/{call.answer_id}/stop")
+    assert stopped.status_code == 202
+    assert (stopped.json()["status"], stopped.json()["content"]) == ("interrupted", "the text so far")
+    completion = Completion.objects.get(pk=call.completion.pk)
+    assert (completion.status, completion.error_code) == ("failed", "abandoned")
+    assert DailyUsage.objects.get(user=member).requests == 0  # given back, as the sweep does
+
+
+def test_stopping_an_answer_another_live_process_writes_leaves_it_to_that_process(db, upstream, builtin_assistants):
+    member = make_member()
+    conversation = conversation_create(user=member, assistant=assistant_default())
+    call = answer_placeholder_create(
+        call=message_prepare(user=member, conversation=conversation, content="hi", stream=True)
+    )
+    now = timezone.now()
+    alive = ProcessLease.objects.create(host="elsewhere", pid=4243, started_at=now, expires_at=now + dt.timedelta(1))
+    Completion.objects.filter(pk=call.completion.pk).update(lease=alive)
+    stopped = client_for(member).post(f"/api/conversations/{conversation.pk}/messages/{call.answer_id}/stop")
+    assert stopped.status_code == 202 and stopped.json()["status"] == "stopping"
+    assert Completion.objects.get(pk=call.completion.pk).status == "pending"

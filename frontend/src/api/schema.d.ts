@@ -3450,6 +3450,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description `stopping`; or `interrupted` (ended now) when no live process was writing it */
             202: {
                 headers: {
                     [name: string]: unknown;
