@@ -72,11 +72,17 @@ def usage_scope(*, user: User, query: UsageQuery) -> QuerySet[Any]:
     return rows
 
 
+BIGGEST_ID = 2**63 - 1  # ids are 64-bit: a larger number is no member (and no database could look it up)
+
+
 def _member_id(value: str) -> int:
     try:
-        return int(value)
+        member_id = int(value)
     except ValueError:
         raise Http404("No such member.") from None
+    if not 0 < member_id <= BIGGEST_ID:
+        raise Http404("No such member.")
+    return member_id
 
 
 def _visible_member(user: User, operated: QuerySet[Group], member_id: int) -> bool:

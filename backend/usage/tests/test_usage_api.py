@@ -99,6 +99,8 @@ def test_a_member_sees_only_themself(world):
     assert mine["totals"]["requests"] == 3 and report(world["alice"], member="me") == mine
     alice = client_for(world["alice"])
     assert alice.get("/api/usage", {"member": world["bob"].pk}).status_code == 404
+    for who in ("alice", "operator", "admin"):  # an id past any 64-bit one is nobody, not a database error
+        assert client_for(world[who]).get("/api/usage", {"member": "9999999999999999999"}).status_code == 404
     assert alice.get("/api/usage", {"group": world["A"].pk}).status_code == 404
 
 
