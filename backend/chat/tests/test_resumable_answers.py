@@ -227,18 +227,24 @@ def test_ids_past_any_database_integer_are_404(api, upstream, path):
     assert method(f"/api/conversations/{mine}/messages/{huge * 10}/{path}").status_code == 404
 
 
-def test_stopping_an_answer_whose_process_is_gone_ends_it_at_once(db, upstream, builtin_assistants):
-    """No process is writing it (its lease expired): Stop closes the call then, not at the next sweep."""
-    member = make_member()
+def answer_written_by(member, *, lease_expires_in: dt.timedelta):
+    """A streamed answer in progress, its call held by another process whose lease ends `lease_expires_in` on."""
     conversation = conversation_create(user=member, assistant=assistant_default())
     call = answer_placeholder_create(
         call=message_prepare(user=member, conversation=conversation, content="hi", stream=True)
     )
     now = timezone.now()
-    gone = ProcessLease.objects.create(host="elsewhere", pid=4242, started_at=now, expires_at=now - dt.timedelta(1))
-    Completion.objects.filter(pk=call.completion.pk).update(lease=gone)
+    lease = ProcessLease.objects.create(host="elsewhere", pid=4242, started_at=now, expires_at=now + lease_expires_in)
+    Completion.objects.filter(pk=call.completion.pk).update(lease=lease)
+    return call, f"/api/conversations/{conversation.pk}/messages/{call.answer_id}/stop"
+
+
+def test_stopping_an_answer_whose_process_is_gone_ends_it_at_once(db, upstream, builtin_assistants):
+    """No process is writing it (its lease expired): Stop closes the call then, not at the next sweep."""
+    member = make_member()
+    call, stop = answer_written_by(member, lease_expires_in=-dt.timedelta(seconds=1))
     Message.objects.filter(pk=call.answer_id).update(content="the text so far")
-    stopped = client_for(member).post(f"/api/conversations/{conversation.pk}/messages/{call.answer_id}/stop")
+    stopped = client_for(member).post(stop)
     assert stopped.status_code == 202
     assert (stopped.json()["status"], stopped.json()["content"]) == ("interrupted", "the text so far")
     completion = Completion.objects.get(pk=call.completion.pk)
@@ -248,13 +254,7 @@ def test_stopping_an_answer_whose_process_is_gone_ends_it_at_once(db, upstream, 
 
 def test_stopping_an_answer_another_live_process_writes_leaves_it_to_that_process(db, upstream, builtin_assistants):
     member = make_member()
-    conversation = conversation_create(user=member, assistant=assistant_default())
-    call = answer_placeholder_create(
-        call=message_prepare(user=member, conversation=conversation, content="hi", stream=True)
-    )
-    now = timezone.now()
-    alive = ProcessLease.objects.create(host="elsewhere", pid=4243, started_at=now, expires_at=now + dt.timedelta(1))
-    Completion.objects.filter(pk=call.completion.pk).update(lease=alive)
-    stopped = client_for(member).post(f"/api/conversations/{conversation.pk}/messages/{call.answer_id}/stop")
+    call, stop = answer_written_by(member, lease_expires_in=dt.timedelta(minutes=1))
+    stopped = client_for(member).post(stop)
     assert stopped.status_code == 202 and stopped.json()["status"] == "stopping"
     assert Completion.objects.get(pk=call.completion.pk).status == "pending"
