@@ -71,4 +71,5 @@ def _rendered(response: HttpResponseBase) -> HttpResponseBase:
     plain = HttpResponse(response.content, status=response.status_code)
     for name, value in response.items():
         plain[name] = value
+    plain.cookies = response.cookies  # set apart from the headers: copied on their own, or Set-Cookie is lost
     return plain
