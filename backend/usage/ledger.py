@@ -9,9 +9,9 @@ from typing import Any
 from django.db import connection, models
 
 from common.sql_batch import Batch
-from usage.models import UsageDay, UsageMemberDay, UsageModelDay
+from usage.models import COUNTS, UsageDay, UsageMemberDay, UsageModelDay
 
-COLUMNS = ("requests", "refused", "failed", "prompt_tokens", "completion_tokens")
+COLUMNS = tuple(COUNTS)
 
 
 @dataclass(frozen=True)
