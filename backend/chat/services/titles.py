@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from chat.models import TITLE_LENGTH, Completion, Conversation, Message
@@ -55,8 +56,15 @@ def conversation_title_write(*, result: CallResult) -> str | None:
     """Ask the model for the conversation's title, record the call, and set the title unless the member has.
 
     Blocking (a model call): run it off the event loop. Returns the new title, or None.
+    The title is claimed first (automatic → model), so two first exchanges finishing at once (two new
+    roots sent together) ask for one title between them; a failed call gives the claim back.
     """
     conversation = result.completion.conversation
+    titles = Conversation.objects.filter(pk=conversation.pk)
+    if not titles.filter(title_source=Conversation.TitleSource.AUTO).update(
+        title_source=Conversation.TitleSource.MODEL
+    ):
+        return None  # the member has named it, or another exchange is titling it
     provider = get_provider()
     request = {
         "model": conversation.model,
@@ -76,6 +84,7 @@ def conversation_title_write(*, result: CallResult) -> str | None:
         logger.warning("the title call %s failed: %s", completion.pk, exc)
         error = exc if isinstance(exc, ProviderError) else ModelFailed("The title call failed unexpectedly.")
         completion_fail_record(completion, error, started)  # as an answer's failure is recorded; nothing to refund
+        _unclaimed(titles)
         return None
     writes = Batch()
     completion_record_response(writes, completion=completion, response=response)
@@ -91,11 +100,16 @@ def conversation_title_write(*, result: CallResult) -> str | None:
     writes.run()
     title = title_cleaned(response["choices"][0]["message"].get("content") or "")
     if not title:
+        _unclaimed(titles)
         return None
-    replaced = Conversation.objects.filter(pk=conversation.pk, title_source=Conversation.TitleSource.AUTO).update(
-        title=title, title_source=Conversation.TitleSource.MODEL
-    )
+    # Unless the member renamed it meanwhile (the rename set the source to theirs).
+    replaced = titles.filter(title_source=Conversation.TitleSource.MODEL).update(title=title)
     return title if replaced else None
+
+
+def _unclaimed(titles: QuerySet[Conversation]) -> None:
+    """No model title after all: the first words stay, and say they are automatic."""
+    titles.filter(title_source=Conversation.TitleSource.MODEL).update(title_source=Conversation.TitleSource.AUTO)
 
 
 def _title_call_record(conversation: Conversation, asked: Message, provider: str, request: dict) -> Completion:

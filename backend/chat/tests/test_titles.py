@@ -7,7 +7,13 @@ import pytest
 
 from chat.models import Completion, Conversation
 from chat.selectors import assistant_default
-from chat.services.conversations import conversation_create, conversation_rename, message_send
+from chat.services.conversations import (
+    call_complete,
+    conversation_create,
+    conversation_rename,
+    message_prepare,
+    message_send,
+)
 from chat.services.titles import TITLE_PROMPT, conversation_title_write, title_cleaned
 from chat.tests.helpers import counted, send, start_conversation
 from chat.tests.sse import SSEStream
@@ -99,3 +105,13 @@ def test_a_title_call_that_fails_is_recorded_as_an_answer_failure_is_and_changes
     assert (call.status, call.upstream_status) == ("failed", 500) and call.error_code and call.finished_at
     assert Conversation.objects.get(pk=conversation.pk).title == "a question"
     assert counted(member) == 1
+
+
+def test_two_first_exchanges_finishing_together_ask_for_one_title(db, titles, member, builtin_assistants):
+    conversation = conversation_create(user=member, assistant=assistant_default())
+    first = message_send(user=member, conversation=conversation, content="one question")
+    second = call_complete(call=message_prepare(user=member, conversation=conversation, content="another", parent=None))
+    assert first.user_message.parent_id is None and second.user_message.parent_id is None  # two roots
+    assert conversation_title_write(result=first) == "Photosynthesis in plain words"
+    assert conversation_title_write(result=second) is None  # already titled: no second model call
+    assert Completion.objects.filter(conversation=conversation, purpose="title").count() == 1
