@@ -11,8 +11,8 @@ haruchat and, in the same run, the same SQL run straight on the database.
 The reports read the daily roll-ups (usage.UsageDay: one row per
 member, day, model, assistant and source; usage.UsageModelDay: member, day
 and model; usage.UsageMemberDay: member and day), so the 1M calls are the
-sum of each one's `requests` column, spread over far fewer rows. Seeding is done by
-PostgreSQL itself (INSERT ... SELECT generate_series, pseudo-random by
+sum of each one's `requests` column, spread over far fewer rows. Seeding
+is done by PostgreSQL itself (INSERT ... SELECT generate_series, pseudo-random by
 hashtext so it is the same every time) and skipped when the database
 already holds the requested size ending today (in the quota's time zone).
 
@@ -20,9 +20,9 @@ The dashboard (frontend/src/usage/UsageDashboard.tsx) asks, for the last
 30 days and optionally one group: by=day, by=model, by=member&limit=10
 (the top ten), then by=day&model=X for each model it charts (here all
 three); "My usage" asks by=day&member=me. The full by=member list (what the
-CSV download of it holds) is timed too, though no page waits for it. They are timed as an admin (all
-groups, and one group), as an operator (their group, the page's default
-view) and as a member.
+CSV download of it holds) is timed too, though no page waits for it. They
+are timed as an admin (all groups, and one group), as an operator (their
+group, the page's default view) and as a member.
 
 `--index "CREATE INDEX ..."` (repeatable) creates an index in the bench database before
 timing (and drops it after), to measure one the reports might want;

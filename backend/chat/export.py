@@ -85,7 +85,7 @@ def export_markdown(*, user: User, conversations: Iterable[Conversation]) -> str
 
 def _tool_calls(call: Completion | None) -> list[str]:
     """The functions an answer asked to call (a /v1 tool call has no text, so the transcript says what it did)."""
-    reply = getattr(call, "reply", None) if call is not None else None
+    reply = getattr(call, "reply", None)  # none for no call, or a call that never answered
     if reply is None:
         return []
     lines = []

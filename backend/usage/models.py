@@ -76,8 +76,8 @@ class UsageMemberDay(UsageCounts):
     """One member's usage on one day, all models together: the member's UsageDay rows of that day, summed.
 
     Kept beside UsageDay (usage.ledger writes all three in the same statement batch) for the reports
-    that don't split or filter by model: a row per active member-day is about a third of UsageDay's rows, and counting a
-    day's active members becomes counting its rows, with no DISTINCT to sort.
+    that don't split or filter by model: a row per active member-day is about a third of UsageDay's
+    rows, and counting a day's active members becomes counting its rows, with no DISTINCT to sort.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_member_days")

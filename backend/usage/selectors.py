@@ -18,9 +18,11 @@ from django.http import Http404
 from accounts.models import User
 from groups.models import Group, Membership
 from groups.selectors import groups_run_by
-from usage.models import UsageDay, UsageMemberDay, UsageModelDay
+from usage.models import COUNTS, UsageDay, UsageMemberDay, UsageModelDay
 
-METRICS = ("requests", "refused", "failed", "prompt_tokens", "completion_tokens")
+METRICS = tuple(COUNTS)
+# A member is active on a row that counts a request, a refusal or a failure (tokens alone are not use).
+ACTIVITY = ("requests", "refused", "failed")
 DIMENSIONS = ("day", "member", "group", "model", "assistant", "source")
 
 
@@ -96,7 +98,7 @@ def _sums() -> dict[str, Sum]:
     return {f"sum_{name}": Sum(name) for name in METRICS}
 
 
-ACTIVE = Q(requests__gt=0) | Q(refused__gt=0) | Q(failed__gt=0)
+ACTIVE = Q(requests__gt=0) | Q(refused__gt=0) | Q(failed__gt=0)  # ACTIVITY, as a filter
 
 
 def usage_report(*, user: User, query: UsageQuery) -> dict[str, Any]:
@@ -141,7 +143,7 @@ def _summed(per_member: QuerySet[Any], keys: list[str]) -> tuple[list[dict[str, 
     quote = connection.ops.quote_name
     names = [quote(key) for key in keys]
     sums = ", ".join(f"SUM({quote('sum_' + name)})" for name in METRICS)
-    active = " + ".join(quote(f"sum_{name}") for name in ("requests", "refused", "failed"))
+    active = " + ".join(quote(f"sum_{name}") for name in ACTIVITY)
     positions = ", ".join(str(n) for n in range(1, len(keys) + 2))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -183,7 +185,7 @@ def _member_rows(rows: QuerySet[Any]) -> tuple[list[dict[str, Any]], dict[str, i
     totals = dict.fromkeys((*METRICS, "active_members"), 0)
     for pk, email, nickname, *counts in found:
         metrics = dict(zip(METRICS, (int(count or 0) for count in counts), strict=True))
-        metrics["active_members"] = int(metrics["requests"] + metrics["refused"] + metrics["failed"] > 0)
+        metrics["active_members"] = int(any(metrics[name] for name in ACTIVITY))
         for name, value in metrics.items():
             totals[name] += value
         report_rows.append({"member": {"id": pk, "email": email, "nickname": nickname}, **metrics})
